@@ -1,0 +1,98 @@
+"""Closed forms from the papers, used to check the autodiff analysis (and by the tests).
+
+Isotropic example (JARE paper Sec. 4): x ~ N(v, σ²I), z ~ N(0, σ²I), G_φ(z) = z + φ, D_θ(x) = θᵀx, at the
+equilibrium (φ*, θ*) = (v, 0). Lemma 2 gives the Hessian blocks of f
+
+    ∇²_φφ f = 0,  ∇²_φθ f = ∇²_θφ f = g2′(0) I,  ∇²_θθ f = (g1″(0) + g2″(0)) (σ²I + vvᵀ),
+
+the SimGD Jacobian of eq. (6) is A = [[−∇²_φφ f, −∇²_φθ f], [∇²_θφ f, ∇²_θθ f]], and the regularised methods of
+Sec. 5.1 / 6 have Jacobian Γ·A. Theorems 1 and 3 give the eigenvalues in closed form for the vanilla loss
+(g2′(0) = −½, g1″(0) = g2″(0) = −¼).
+
+Dirac-GAN (Mescheder et al. 2018, Sec. 2.2 and 3): f(t) = −log(1 + e^{−t}) with f′(0) = ½, f″(0) = −¼; Lemma 2.2
+(SimGD: ±i f′(0)), Lemma 3.2 (instance noise) and Lemma 3.3 (R1/R2).
+"""
+
+from typing import Dict
+
+import numpy as np
+
+VANILLA_DERIVATIVES = {"g1pp": -0.25, "g2p": -0.5, "g2pp": -0.25}
+
+
+def isotropic_hessian_blocks(sigma2: float, v: np.ndarray, g1pp: float = -0.25, g2p: float = -0.5,
+                             g2pp: float = -0.25) -> Dict[str, np.ndarray]:
+    """Lemma 2 (eq. 4) at the equilibrium: the blocks of ∇²f for the isotropic example."""
+    v = np.asarray(v, dtype=np.float64)
+    n = v.size
+    eye = np.eye(n)
+    return {"pp": np.zeros((n, n)), "pt": g2p * eye, "tp": g2p * eye,
+            "tt": (g1pp + g2pp) * (sigma2 * eye + np.outer(v, v))}
+
+
+def simgd_jacobian(blocks: Dict[str, np.ndarray]) -> np.ndarray:
+    """A = ∂∇̃f/∂w (eq. 6) with ∇̃f = (−∇_φ f, ∇_θ f)."""
+    return np.block([[-blocks["pp"], -blocks["pt"]], [blocks["tp"], blocks["tt"]]])
+
+
+def regularisation_matrix(method: str, blocks: Dict[str, np.ndarray], gamma: float) -> np.ndarray:
+    """Γ of Sec. 5.1 (gen_only, conopt, disc_only) and Sec. 6 (jare); identity for gan."""
+    n_phi, n_theta = blocks["pp"].shape[0], blocks["tt"].shape[0]
+    i_p, i_t = np.eye(n_phi), np.eye(n_theta)
+    z_pt, z_tp = np.zeros((n_phi, n_theta)), np.zeros((n_theta, n_phi))
+    g = gamma
+    table = {
+        "gan": [[i_p, z_pt], [z_tp, i_t]],
+        "gen_only": [[i_p, -g * blocks["pt"]], [z_tp, i_t]],
+        "disc_only": [[i_p, z_pt], [g * blocks["tp"], i_t]],
+        "jare": [[i_p, -g * blocks["pt"]], [g * blocks["tp"], i_t]],
+        "conopt": [[i_p + g * blocks["pp"], -g * blocks["pt"]], [g * blocks["tp"], i_t - g * blocks["tt"]]],
+    }
+    if method not in table:
+        raise ValueError(f"No regularisation matrix for {method!r}; known: {sorted(table)}.")
+    return np.block(table[method])
+
+
+def theorem1_eigenvalues(sigma2: float, mu: float) -> np.ndarray:
+    """SimGD on the isotropic example (2-D, v = [0, μ]): (−s ± √(s² − 4))/4 for s ∈ {σ², β² = σ² + μ²}."""
+    beta2 = sigma2 + mu ** 2
+    return np.array([(-s + sign * np.sqrt(complex(s * s - 4))) / 4 for s in (sigma2, beta2) for sign in (1, -1)])
+
+
+def theorem3_eigenvalues(sigma2: float, mu: float, gamma: float) -> np.ndarray:
+    """JARE on the isotropic example: (−(s + γ) ± √((s + γ)² − (γ² + 4)))/4 for s ∈ {σ², β²}."""
+    beta2 = sigma2 + mu ** 2
+    return np.array([(-(s + gamma) + sign * np.sqrt(complex((s + gamma) ** 2 - (gamma ** 2 + 4)))) / 4
+                     for s in (sigma2, beta2) for sign in (1, -1)])
+
+
+def jare_eta_max(sigma2: float, mu: float, gamma: float) -> float:
+    """The step-size bound of Sec. 6: 8·min{(γ + σ²)/(γ² + 4), 1/((β² + γ) + √(2β²γ + β⁴ − 4))}."""
+    beta2 = sigma2 + mu ** 2
+    return 8 * min((gamma + sigma2) / (gamma ** 2 + 4),
+                   1 / ((beta2 + gamma) + np.sqrt(2 * beta2 * gamma + beta2 ** 2 - 4)))
+
+
+def dirac_simgd(fp: float = 0.5) -> np.ndarray:
+    """Lemma 2.2: ±i f′(0)."""
+    return np.array([1j * fp, -1j * fp])
+
+
+def dirac_jare(gamma: float, fp: float = 0.5) -> np.ndarray:
+    """JARE and ConOpt on the Dirac-GAN (∇²_φφ f = ∇²_θθ f = 0 there): −γf′(0)²·… = −γ/4 ± i/2 for f′(0) = ½.
+
+    Γ·A = [[−γf′², f′], [−f′, −γf′²]], eigenvalues −γf′(0)² ± i f′(0).
+    """
+    return np.array([-gamma * fp ** 2 + 1j * fp, -gamma * fp ** 2 - 1j * fp])
+
+
+def dirac_gradient_penalty(gamma: float, fp: float = 0.5) -> np.ndarray:
+    """Lemma 3.3 (R1 and R2): −γ/2 ± √(γ²/4 − f′(0)²)."""
+    root = np.sqrt(complex(gamma ** 2 / 4 - fp ** 2))
+    return np.array([-gamma / 2 + root, -gamma / 2 - root])
+
+
+def dirac_instance_noise(sigma: float, fp: float = 0.5, fpp: float = -0.25) -> np.ndarray:
+    """Lemma 3.2: f″(0)σ² ± √(f″(0)²σ⁴ − f′(0)²)."""
+    root = np.sqrt(complex(fpp ** 2 * sigma ** 4 - fp ** 2))
+    return np.array([fpp * sigma ** 2 + root, fpp * sigma ** 2 - root])

@@ -1,0 +1,83 @@
+"""Networks of the toy games: the isotropic-Gaussian example (JARE paper Sec. 4), the Dirac-GAN
+(Mescheder et al. 2018, Sec. 2.2) and small MLPs (mixture of Gaussians).
+
+All are Keras models, called statelessly by `jare_tf.games.Game`, so the same methods train them as train the
+image networks.
+"""
+
+from typing import Optional, Sequence
+
+import keras
+import numpy as np
+
+
+class Translation(keras.layers.Layer):
+    """G_φ(z) = z + φ (Sec. 4): a learned offset added to the latent."""
+
+    def __init__(self, initial: Sequence[float], **kwargs):
+        super().__init__(**kwargs)
+        self.initial = np.asarray(initial, dtype=np.float64)
+
+    def build(self, input_shape):
+        self.phi = self.add_weight(name="phi", shape=self.initial.shape,
+                                   initializer=keras.initializers.Constant(self.initial))
+
+    def call(self, z):
+        return z + self.phi
+
+
+class Position(keras.layers.Layer):
+    """The Dirac-GAN generator: every sample sits at the learned point φ, p_φ = δ_φ."""
+
+    def __init__(self, initial: Sequence[float], **kwargs):
+        super().__init__(**kwargs)
+        self.initial = np.asarray(initial, dtype=np.float64)
+
+    def build(self, input_shape):
+        self.phi = self.add_weight(name="phi", shape=self.initial.shape,
+                                   initializer=keras.initializers.Constant(self.initial))
+
+    def call(self, z):
+        ones = keras.ops.ones_like(z[:, :1])
+        return ones * self.phi
+
+
+def _linear_discriminator(dim: int, theta0: Sequence[float], dtype: str, name: str) -> keras.Model:
+    x = keras.Input((dim,), dtype=dtype)
+    dense = keras.layers.Dense(1, use_bias=False, dtype=dtype, name="theta",
+                               kernel_initializer=keras.initializers.Constant(
+                                   np.reshape(np.asarray(theta0, np.float64), (dim, 1))))
+    return keras.Model(x, dense(x), name=name)
+
+
+def isotropic_generator(phi0: Sequence[float], dtype: str = "float32") -> keras.Model:
+    """G_φ(z) = z + φ with φ initialised to phi0."""
+    z = keras.Input((len(phi0),), dtype=dtype)
+    return keras.Model(z, Translation(phi0, dtype=dtype, name="phi")(z), name="generator")
+
+
+def linear_discriminator(theta0: Sequence[float], dtype: str = "float32") -> keras.Model:
+    """D_θ(x) = θᵀx, no bias (Sec. 4)."""
+    return _linear_discriminator(len(theta0), theta0, dtype, "discriminator")
+
+
+def dirac_generator(phi0: float = 1.0, dtype: str = "float32") -> keras.Model:
+    """p_φ = δ_φ on the real line; the latent only sets the batch size."""
+    z = keras.Input((1,), dtype=dtype)
+    return keras.Model(z, Position([phi0], dtype=dtype, name="phi")(z), name="generator")
+
+
+def dirac_discriminator(theta0: float = 1.0, dtype: str = "float32") -> keras.Model:
+    """D_θ(x) = θ·x on the real line."""
+    return _linear_discriminator(1, [theta0], dtype, "discriminator")
+
+
+def mlp(input_dim: int, widths: Sequence[int], output_dim: int, dtype: str = "float32",
+        name: Optional[str] = None, activation: str = "relu") -> keras.Model:
+    """Dense(w, activation) for w in widths, then a linear Dense(output_dim); Glorot-uniform kernels, zero
+    biases (the slim defaults of the reference toy code)."""
+    x = inputs = keras.Input((input_dim,), dtype=dtype)
+    for i, width in enumerate(widths):
+        x = keras.layers.Dense(width, activation=activation, dtype=dtype, name=f"dense_{i}")(x)
+    x = keras.layers.Dense(output_dim, dtype=dtype, name="out")(x)
+    return keras.Model(inputs, x, name=name)

@@ -1,0 +1,27 @@
+"""jare_tf: JARE (Nie & Patel, UAI 2019) and its baselines in TensorFlow 2 / Keras."""
+
+import setuptools
+
+setuptools.setup(
+    name="jare_tf",
+    version="0.1.0",
+    description="Jacobian-regularised GAN training (JARE) and the methods it builds on, in TF2/Keras.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=setuptools.find_packages(include=["jare_tf", "jare_tf.*"]),
+    install_requires=[
+        "tensorflow>=2.16",
+        "tensorflow-datasets",
+        "tensorflow-gan",
+        "absl-py",
+        "ml-collections",
+        "numpy",
+    ],
+    extras_require={"test": ["pytest", "scipy"]},
+    entry_points={
+        "console_scripts": [
+            "jare-spectrum=jare_tf.spectrum:run",
+        ],
+    },
+)
