@@ -82,9 +82,17 @@ def vjp(tape: tf.GradientTape, grads: Sequence[tf.Tensor], wrt: Sequence[tf.Tens
     return list(out)
 
 
-def axpy(a: float, x: Sequence[tf.Tensor], y: Sequence[tf.Tensor]) -> List[tf.Tensor]:
+def scalar(a, dtype) -> tf.Tensor:
+    """A Python number or tensor as a scalar of `dtype`.
+
+    tf.cast(0.3, tf.float64) would round 0.3 through float32 first; tf.constant keeps the Python value exact.
+    """
+    return tf.cast(a, dtype) if isinstance(a, (tf.Tensor, tf.Variable)) else tf.constant(a, dtype)
+
+
+def axpy(a, x: Sequence[tf.Tensor], y: Sequence[tf.Tensor]) -> List[tf.Tensor]:
     """y + a·x, elementwise over lists of tensors."""
-    return [yi + tf.cast(a, yi.dtype) * xi for xi, yi in zip(x, y)]
+    return [yi + scalar(a, yi.dtype) * xi for xi, yi in zip(x, y)]
 
 
 # --------------------------------------------------------------------------------------------------------------

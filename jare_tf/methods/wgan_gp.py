@@ -43,8 +43,8 @@ class WGANGP(base.Method):
             logits = p.discriminate_extra(x_hat)
         grad = tape.gradient(logits, x_hat)  # per example: D has no cross-example layers
         sq = tf.reduce_sum(tf.reshape(tf.square(grad), [tf.shape(grad)[0], -1]), axis=1)
-        norm = tf.sqrt(sq + tf.cast(self.epsilon, sq.dtype))
-        return 0.5 * tf.cast(self.gamma, sq.dtype) * tf.reduce_mean(tf.square(norm - self.target))
+        norm = tf.sqrt(sq + base.scalar(self.epsilon, sq.dtype))
+        return 0.5 * base.scalar(self.gamma, sq.dtype) * tf.reduce_mean(tf.square(norm - self.target))
 
     def directions(self, game, params, state, batch, stage=base.SIMULTANEOUS[0], reducer=base.LOCAL):
         self.check_game(game)

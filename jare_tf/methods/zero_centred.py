@@ -21,7 +21,7 @@ from jare_tf.methods import base
 def penalty(gamma: float, input_gradient: tf.Tensor) -> tf.Tensor:
     """(γ/2) · batch mean of the per-example ‖∇_x D‖²."""
     per_example = tf.reduce_sum(tf.reshape(tf.square(input_gradient), [tf.shape(input_gradient)[0], -1]), axis=1)
-    return 0.5 * tf.cast(gamma, per_example.dtype) * tf.reduce_mean(per_example)
+    return 0.5 * base.scalar(gamma, per_example.dtype) * tf.reduce_mean(per_example)
 
 
 class ZeroCentredPenalty(base.Method):

@@ -1,0 +1,113 @@
+r"""jare-spectrum: the spectrum of a method's game Jacobian at a known equilibrium.
+
+    jare-spectrum --problem=isotropic --method=jare --gamma=10 --sigma2=0.04 --mu=4 --json
+    jare-spectrum --problem=dirac --method=r1 --gamma=0.3
+
+`isotropic` is the example of Sec. 4 of the JARE paper (x ~ N(v, σ²I), v = [0, …, μ], G(z) = z + φ,
+D(x) = θᵀx, zero-sum vanilla loss) at (φ*, θ*) = (v, 0); `dirac` is the Dirac-GAN of Mescheder et al. 2018 at
+(0, 0). Expectations are exact (moment-matched point sets, see `jare_tf.analysis.problems`). Single-stage
+methods are analysed through the Jacobian A of their update vector field; methods with several stages (altgd,
+wgan/wgan_gp with n_d > 1) through the update operator F_h of a plain gradient step h, reported as
+(∂F_h/∂w − I)/h so that its eigenvalues compare with A's. With --json the last line of stdout is one JSON object
+with `eigenvalues` ([re, im] pairs), `zeta`, `tau` and `eta_max` (null where infinite).
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from absl import app, flags  # noqa: E402
+import numpy as np  # noqa: E402
+
+from jare_tf import methods  # noqa: E402
+from jare_tf.analysis import jacobian, problems, spectrum  # noqa: E402
+
+PROBLEMS = ("isotropic", "dirac")
+DEFAULT_STEP = {"isotropic": 1e-3, "dirac": 0.2}
+#: Method options that may be given as flags; each is passed only when set on the command line.
+METHOD_OPTIONS = ("std", "num_draws", "clip", "n_d", "n_g", "order", "target")
+
+flags.DEFINE_enum("problem", "isotropic", PROBLEMS, "Game at its equilibrium.")
+flags.DEFINE_string("method", "jare", "Update rule (see --helpfull for the list in the error message).")
+flags.DEFINE_float("gamma", 0.0, "Regularisation weight γ (½γ‖·‖² convention).")
+flags.DEFINE_float("sigma2", 0.04, "isotropic: data and latent variance σ².")
+flags.DEFINE_float("mu", 4.0, "isotropic: last coordinate of the data mean v = [0, …, μ].")
+flags.DEFINE_integer("dim", 2, "isotropic: dimension n of data, latent, φ and θ.")
+flags.DEFINE_enum("loss", None, ["vanilla", "wgan", "reverse_kl"],
+                  "Loss family (default: wgan for wgan/wgan_gp, vanilla otherwise).")
+flags.DEFINE_float("step_size", None, "Step h of the update operator for multi-stage methods "
+                   "(default 1e-3 for isotropic, 0.2 for dirac).")
+flags.DEFINE_float("std", None, "instance_noise: noise standard deviation.")
+flags.DEFINE_integer("num_draws", None, "instance_noise: draws per example (the analysis uses exact moments).")
+flags.DEFINE_float("clip", None, "wgan: clipping bound.")
+flags.DEFINE_integer("n_d", None, "altgd/wgan/wgan_gp: discriminator steps per generator step.")
+flags.DEFINE_integer("n_g", None, "altgd: generator steps per iteration.")
+flags.DEFINE_string("order", None, "altgd: d_first or g_first.")
+flags.DEFINE_float("target", None, "wgan_gp: target gradient norm g0.")
+flags.DEFINE_bool("json", False, "Print one JSON object as the last line of stdout.")
+
+FLAGS = flags.FLAGS
+
+
+def build_method() -> methods.Method:
+    options = {"gamma": FLAGS.gamma}
+    options.update({name: FLAGS[name].value for name in METHOD_OPTIONS if FLAGS[name].present})
+    cls = methods.method_class(FLAGS.method)
+    try:
+        return cls(**options)
+    except TypeError as e:
+        given = ", ".join(f"--{k}" for k in options if k != "gamma")
+        raise ValueError(f"--method={FLAGS.method} does not take {given} ({e}).") from None
+
+
+def compute() -> dict:
+    method = build_method()
+    family = FLAGS.loss or method.required_family or "vanilla"
+    if FLAGS.problem == "isotropic":
+        game, batch = problems.isotropic(FLAGS.mu, FLAGS.sigma2, FLAGS.dim, family=family)
+    else:
+        game, batch = problems.dirac(family=family)
+    batch = problems.with_expected_inputs(method, batch)
+    stages = method.stages()
+    if len(stages) == 1 and stages[0].repeats == 1:
+        a = jacobian.vector_field_jacobian(method, game, batch)
+        operator = "vector_field"
+    else:
+        h = FLAGS.step_size or DEFAULT_STEP[FLAGS.problem]
+        f = jacobian.update_operator_jacobian(method, game, batch, h)
+        a = (f - np.eye(f.shape[0])) / h
+        operator = f"update_operator(h={h:g})"
+    result = spectrum.analyse(a).to_json()
+    result.update(problem=FLAGS.problem, method=FLAGS.method, gamma=FLAGS.gamma, loss=family, operator=operator)
+    return result
+
+
+def table(result: dict) -> str:
+    lines = [f"{result['method']} on {result['problem']} (γ = {result['gamma']:g}, loss {result['loss']}, "
+             f"{result['operator']})", "  eigenvalues:"]
+    lines += [f"    {re:+.6g} {im:+.6g}i" for re, im in result["eigenvalues"]]
+    for key, label in (("zeta", "phase factor ζ"), ("tau", "conditioning τ"), ("eta_max", "η_max")):
+        value = result[key]
+        lines.append(f"  {label:15s} {'inf' if value is None else f'{value:.6g}'}")
+    return "\n".join(lines)
+
+
+def main(argv):
+    del argv
+    try:
+        result = compute()
+    except ValueError as e:
+        print(f"jare-spectrum: error: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(result) if FLAGS.json else table(result))
+    return 0
+
+
+def run():
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

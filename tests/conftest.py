@@ -1,0 +1,35 @@
+"""Shared test setup: quiet TensorFlow start-up logs and small float64 games."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from jare_tf.games import Game  # noqa: E402
+from jare_tf.models import toy  # noqa: E402
+
+
+def small_mlp_game(seed: int = 0, generator_loss: str = "minimax", regularizer_generator_loss: str = "same",
+                   family: str = "vanilla", batch_size: int = 6):
+    """A 2-D MLP game in float64 with a fixed minibatch: G 3→5→2 (tanh), D 2→5→1 (tanh)."""
+    import keras
+    keras.utils.set_random_seed(seed)
+    g = toy.mlp(3, [5], 2, dtype="float64", name="generator", activation="tanh")
+    d = toy.mlp(2, [5], 1, dtype="float64", name="discriminator", activation="tanh")
+    rng = np.random.default_rng(seed)
+    # Non-zero biases, so no parameter sits at a special point.
+    for v in g.trainable_variables + d.trainable_variables:
+        v.assign(v.numpy() + 0.3 * rng.standard_normal(v.shape))
+    batch = {"real": tf.constant(rng.standard_normal((batch_size, 2)) + [1.0, -0.5]),
+             "z": tf.constant(rng.standard_normal((batch_size, 3)))}
+    game = Game(g, d, family=family, generator_loss=generator_loss,
+                regularizer_generator_loss=regularizer_generator_loss)
+    return game, batch
+
+
+@pytest.fixture
+def mlp_game():
+    return small_mlp_game()

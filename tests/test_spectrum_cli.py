@@ -1,0 +1,55 @@
+"""jare-spectrum end to end, as a user runs it (a subprocess; the last stdout line is the JSON object)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from jare_tf.analysis import closed_forms as cf
+
+
+def run(*args):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run([sys.executable, "-m", "jare_tf.spectrum", *args], capture_output=True, text=True,
+                          env=env, timeout=300)
+    return proc
+
+
+def eigenvalues(proc):
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result, np.array([complex(re, im) for re, im in result["eigenvalues"]])
+
+
+def assert_each_close(actual, expected, rtol):
+    for e in expected:
+        assert np.min(np.abs(actual - e)) <= rtol * abs(e), (actual, e)
+
+
+def test_isotropic_jare_and_gan_match_theorems_3_and_1():
+    args = ["--problem=isotropic", "--gamma=10", "--sigma2=0.04", "--mu=4", "--json"]
+    result, lam = eigenvalues(run("--method=jare", *args))
+    assert_each_close(lam, [-2.51 + 0.44710j, -2.51 - 0.44710j, -0.52, -12.5], rtol=1e-4)
+    assert set(result) >= {"eigenvalues", "zeta", "tau", "eta_max"}
+    np.testing.assert_allclose(result["eta_max"], cf.jare_eta_max(0.04, 4, 10), rtol=1e-9)
+    _, lam = eigenvalues(run("--method=gan", *args))
+    assert_each_close(lam, cf.theorem1_eigenvalues(0.04, 4), rtol=1e-6)
+    assert_each_close(lam, [-0.01 + 0.4999j, -0.01 - 0.4999j, -0.0312942, -7.98871], rtol=1e-4)
+
+
+def test_dirac_gan_prints_null_for_infinite_phase_factor_and_a_table_without_json():
+    result, lam = eigenvalues(run("--problem=dirac", "--method=gan", "--json"))
+    assert result["zeta"] is None
+    assert_each_close(lam, [0.5j, -0.5j], rtol=1e-9)
+    proc = run("--problem=dirac", "--method=r1", "--gamma=0.3")
+    assert proc.returncode == 0 and "phase factor" in proc.stdout and "{" not in proc.stdout
+
+
+def test_bad_method_and_bad_option_are_clear_errors():
+    proc = run("--method=sgd")
+    assert proc.returncode == 2 and "valid methods" in proc.stderr and "jare" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = run("--method=jare", "--clip=1")
+    assert proc.returncode == 2 and "--clip" in proc.stderr
