@@ -1,0 +1,51 @@
+"""Applies a Method's directions to the players' variables: one training iteration.
+
+For each stage of `Method.stages()`, repeated as the stage says, the updater draws the stage's minibatch, asks
+the method for the directions of the moving players (a pure function of the current parameters), lets each
+moving player's own optimizer apply them, writes back the layer state of the main forward pass, and applies the
+method's projection. Single-stage methods therefore use one minibatch for every term of the simultaneous update;
+AltGD's stages each see a fresh minibatch and the other player's updated parameters, as the reference code does.
+The updater holds no algorithm of its own: that is the Method's.
+"""
+
+from typing import Callable, Dict
+
+import tensorflow as tf
+
+from jare_tf.games.game import Game, Players
+from jare_tf.methods import base
+
+
+class Updater:
+    def __init__(self, method: base.Method, game: Game, optimizers: Players,
+                 reducer: base.VectorReducer = base.LOCAL):
+        method.check_game(game)
+        self.method, self.game, self.optimizers, self.reducer = method, game, optimizers, reducer
+        self._projects = type(method).project is not base.Method.project
+
+    def step(self, next_batch: Callable[[int], Dict[str, tf.Tensor]]) -> Dict[str, tf.Tensor]:
+        """One iteration. next_batch(k) returns the k-th minibatch of this iteration (k = 0, 1, …), including
+        the method's inputs. Returns the scalars of the last stage execution of each player."""
+        scalars: Dict[str, tf.Tensor] = {}
+        variables = self.game.variables()
+        k = 0
+        for stage in self.method.stages():
+            for _ in range(stage.repeats):
+                batch = next_batch(k)
+                k += 1
+                d = self.method.directions(self.game, self.game.params(), self.game.state(), batch, stage,
+                                           self.reducer)
+                for player in stage.players:
+                    index = "gd".index(player)
+                    self.optimizers[index].apply(d.updates[index], variables[index])
+                self.game.assign_state(d.state)
+                if self._projects:
+                    projected = self.method.project(self.game.params())
+                    for group_vars, group_values in zip(variables, projected):
+                        for var, value in zip(group_vars, group_values):
+                            var.assign(value)
+                scalars.update(d.scalars)
+        return scalars
+
+    def batches_per_step(self) -> int:
+        return sum(stage.repeats for stage in self.method.stages())
