@@ -9,7 +9,9 @@ setuptools.setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=setuptools.find_packages(include=["jare_tf", "jare_tf.*"]),
+    # configs/ (one plain-Python file per setting) ships inside the wheel as jare_tf.configs.
+    packages=setuptools.find_packages(include=["jare_tf", "jare_tf.*"]) + ["jare_tf.configs"],
+    package_dir={"jare_tf.configs": "configs"},
     install_requires=[
         "tensorflow>=2.16",
         "tensorflow-datasets",
@@ -17,11 +19,14 @@ setuptools.setup(
         "absl-py",
         "ml-collections",
         "numpy",
+        "matplotlib",
+        "tensorboard",
     ],
     extras_require={"test": ["pytest", "scipy"]},
     entry_points={
         "console_scripts": [
             "jare-spectrum=jare_tf.spectrum:run",
+            "jare-train=jare_tf.train:run",
         ],
     },
 )

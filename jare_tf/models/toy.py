@@ -73,3 +73,30 @@ def mlp(input_dim: int, widths: Sequence[int], output_dim: int, dtype: str = "fl
         x = keras.layers.Dense(width, activation=activation, dtype=dtype, name=f"dense_{i}")(x)
     x = keras.layers.Dense(output_dim, dtype=dtype, name="out")(x)
     return keras.Model(inputs, x, name=name)
+
+
+class Quadratic(keras.layers.Layer):
+    """D(x) = w₂·x² on the real line (Nagarajan & Kolter 2017, Fig. 3)."""
+
+    def __init__(self, initial: float, **kwargs):
+        super().__init__(**kwargs)
+        self.initial = float(initial)
+
+    def build(self, input_shape):
+        self.w2 = self.add_weight(name="w2", shape=(1,), initializer=keras.initializers.Constant(self.initial))
+
+    def call(self, x):
+        return self.w2 * keras.ops.square(x)
+
+
+def nk_generator(a0: float, dtype: str = "float32") -> keras.Model:
+    """G(z) = a·z on the real line (Nagarajan & Kolter 2017, Fig. 3)."""
+    z = keras.Input((1,), dtype=dtype)
+    dense = keras.layers.Dense(1, use_bias=False, dtype=dtype, name="a",
+                               kernel_initializer=keras.initializers.Constant(a0))
+    return keras.Model(z, dense(z), name="generator")
+
+
+def nk_discriminator(w20: float, dtype: str = "float32") -> keras.Model:
+    x = keras.Input((1,), dtype=dtype)
+    return keras.Model(x, Quadratic(w20, dtype=dtype, name="w2")(x), name="discriminator")

@@ -1,0 +1,1 @@
+"""Data sources: synthetic toy data as stateless functions of a seed."""

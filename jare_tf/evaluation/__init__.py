@@ -1,0 +1,1 @@
+"""Evaluation: toy-setting metrics (parameter distances, trajectories, mode coverage)."""

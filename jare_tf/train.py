@@ -1,0 +1,98 @@
+r"""jare-train: train one method on one setting.
+
+    jare-train --setting=isotropic --method=jare --workdir=/tmp/iso_jare
+    jare-train --setting=dirac --method=r1 --config.method.options.r1.gamma=1 --workdir=/tmp/dirac_r1
+    jare-train --setting=mog --method=conopt --num_steps=20000 --workdir=/tmp/mog_conopt
+
+--setting picks configs/<setting>.py, whose values are the defaults; any single value can be overridden with
+--config.<path>=<value> (ml_collections config flags), and --num_steps / --seed are shortcuts for
+--config.num_steps / --config.seed. The resolved config is written to <workdir>/config.json, TensorBoard
+events to <workdir>/train, the final metrics to <workdir>/metrics.json and every log point to
+<workdir>/history.json.
+"""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from absl import app, flags  # noqa: E402
+from ml_collections import config_flags  # noqa: E402
+
+from jare_tf import methods, settings  # noqa: E402
+from jare_tf.configs import SETTINGS  # noqa: E402
+
+flags.DEFINE_string("setting", "isotropic", f"Setting (config file under configs/): {', '.join(SETTINGS)}.")
+flags.DEFINE_string("method", "jare", "Update rule: " + ", ".join(methods.names()) + ".")
+flags.DEFINE_string("workdir", None, "Output folder (TensorBoard events, config.json, metrics.json).")
+flags.DEFINE_integer("num_steps", None, "Shortcut for --config.num_steps.")
+flags.DEFINE_integer("seed", None, "Shortcut for --config.seed.")
+FLAGS = flags.FLAGS
+
+
+def _setting_from_argv(argv) -> str:
+    """--setting must be known before absl parses the flags, since it picks the config the overrides apply to."""
+    for i, arg in enumerate(argv):
+        if arg.startswith("--setting="):
+            return arg.split("=", 1)[1]
+        if arg == "--setting" and i + 1 < len(argv):
+            return argv[i + 1]
+    return FLAGS["setting"].default
+
+
+def _check_overrides(argv, config) -> None:
+    """Unknown --config.<path> keys fail here with a list of the valid ones, not deep inside flag parsing."""
+    for arg in argv:
+        if not arg.startswith("--config."):
+            continue
+        path = arg[len("--config."):].split("=", 1)[0].split(".")
+        node = config
+        for i, key in enumerate(path):
+            if not hasattr(node, "keys") or key not in node:
+                where = "config" if i == 0 else "config." + ".".join(path[:i])
+                valid = ", ".join(sorted(node.keys())) if hasattr(node, "keys") else "(not a group)"
+                raise ValueError(f"Unknown override --config.{'.'.join(path)}: {where} has no {key!r}; "
+                                 f"valid keys there: {valid}.")
+            node = node[key]
+
+
+def main(argv):
+    if len(argv) > 1:
+        print(f"jare-train: error: unexpected arguments {argv[1:]}", file=sys.stderr)
+        return 2
+    if not FLAGS.workdir:
+        print("jare-train: error: --workdir is required (the folder for events, config.json and metrics.json).",
+              file=sys.stderr)
+        return 2
+    config = FLAGS.config
+    if FLAGS.num_steps is not None:
+        config.num_steps = FLAGS.num_steps
+    if FLAGS.seed is not None:
+        config.seed = FLAGS.seed
+    from jare_tf.training.toy_trainer import ToyRun
+    try:
+        run = ToyRun(config, FLAGS.method)
+        result = run.train(FLAGS.workdir)
+    except ValueError as e:
+        print(f"jare-train: error: {e}", file=sys.stderr)
+        return 2
+    print(f"Done in {result['seconds']:.1f} s. Metrics: {os.path.join(FLAGS.workdir, 'metrics.json')}; "
+          f"TensorBoard: tensorboard --logdir {FLAGS.workdir}")
+    return 0
+
+
+def run():
+    setting = _setting_from_argv(sys.argv)
+    try:
+        config = settings.load(setting)
+        _check_overrides(sys.argv, config)
+    except ValueError as e:
+        print(f"jare-train: error: {e}", file=sys.stderr)
+        sys.exit(2)
+    config_flags.DEFINE_config_dict("config", config, "The setting's config; override values with "
+                                    "--config.<path>=<value>.")
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

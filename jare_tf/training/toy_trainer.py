@@ -1,0 +1,139 @@
+"""Training on the toy settings (isotropic Gaussian, Dirac-GAN, mixture of Gaussians, N&K streamlines).
+
+The steps between two log points run inside one tf.function (a tf.range loop over `Updater.step`), so a run is
+not Python-bound: 15,000 isotropic steps take about a second on two CPU cores. At every log point the trainer
+records the setting's metrics, the method's losses, gradient norms and regulariser values on a fresh minibatch,
+ζ and τ of the game Jacobian where it is small enough to be dense, and sample images where the setting has
+them; everything goes to TensorBoard (`workdir/train`), and the run ends with `metrics.json` (final values),
+`history.json` (every log point) and `config.json` (the resolved config) in the workdir.
+"""
+
+import json
+import math
+import os
+import time
+from collections import defaultdict
+from typing import Callable, Dict, Optional
+
+import numpy as np
+import tensorflow as tf
+
+from jare_tf import methods, settings
+from jare_tf.analysis import jacobian, spectrum
+from jare_tf.data import synthetic
+from jare_tf.training import optimizers
+from jare_tf.training.toy_settings import SETTINGS
+from jare_tf.training.updater import Updater
+
+
+def write_json(path: str, payload) -> None:
+    """Write JSON atomically (write a temporary file, then rename), never with NaN/Infinity tokens."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(payload, f, indent=2, allow_nan=False)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def _finite_or_none(x: float) -> Optional[float]:
+    return float(x) if math.isfinite(x) else None
+
+
+class ToyRun:
+    """One method on one toy setting."""
+
+    def __init__(self, config, method_name: str):
+        if config.setting not in SETTINGS:
+            raise ValueError(f"{config.setting!r} is not a toy setting; toy settings: {', '.join(SETTINGS)}.")
+        if config.batch_size <= 0 or config.num_steps < 0 or config.log_every <= 0:
+            raise ValueError(f"Need batch_size > 0, num_steps >= 0 and log_every > 0; got {config.batch_size}, "
+                             f"{config.num_steps} and {config.log_every}.")
+        self.config, self.setting = config, SETTINGS[config.setting]
+        self.method = methods.get(method_name, **settings.method_options(config, method_name))
+        if self.method.spectral_norm_discriminator:
+            raise ValueError(f"--method={method_name} needs a spectrally normalised discriminator; it runs on "
+                             f"the image settings, not on --setting={config.setting}.")
+        self.family = self.method.required_family or config.game.family
+        self.game = self.setting.build_game(config, self.family)
+        self.optimizers = optimizers.for_players(config.optimizer.g, config.optimizer.d,
+                                                 self.method.optimizer_overrides())
+        self.updater = Updater(self.method, self.game, self.optimizers)
+        self._run_steps = tf.function(self._steps)
+        self._scalars = tf.function(self._scalars_at)
+
+    def batch(self, step, k: int = 0) -> Dict[str, tf.Tensor]:
+        seed = synthetic.step_seed(self.config.seed, step, k)
+        batch = self.setting.sample(self.config, seed)
+        batch.update(self.method.sample_inputs(batch, tf.random.experimental.stateless_fold_in(seed, 7)))
+        return batch
+
+    def _steps(self, start, stop):
+        for i in tf.range(start, stop):
+            self.updater.step(lambda k: self.batch(i, k))
+
+    def _scalars_at(self, step):
+        stage = self.method.stages()[0]
+        return self.method.directions(self.game, self.game.params(), self.game.state(), self.batch(step),
+                                      stage).scalars
+
+    def spectrum(self, step: int) -> spectrum.Spectrum:
+        batch = self.batch(tf.constant(step, tf.int64))
+        stages = self.method.stages()
+        if len(stages) == 1 and stages[0].repeats == 1:
+            a = jacobian.vector_field_jacobian(self.method, self.game, batch)
+        else:
+            h = float(self.config.optimizer.d["learning_rate"])
+            a = (jacobian.update_operator_jacobian(self.method, self.game, batch, h) - np.eye(
+                sum(int(np.prod(v.shape)) for group in self.game.variables() for v in group))) / h
+        return spectrum.analyse(a)
+
+    def train(self, workdir: str, log: Callable[[str], None] = print) -> Dict[str, object]:
+        c = self.config
+        os.makedirs(workdir, exist_ok=True)
+        write_json(os.path.join(workdir, "config.json"), dict(
+            c.to_dict(), method=self.method.name, family=self.family,
+            method_options=settings.method_options(c, self.method.name)))
+        writer = tf.summary.create_file_writer(os.path.join(workdir, "train"))
+        history = defaultdict(list)
+        name = f"{c.setting}/{self.method.name}"
+        progress_every = max(c.log_every, (c.num_steps // 10) // c.log_every * c.log_every)
+        t0 = time.perf_counter()
+
+        def record(step: int):
+            values = dict(self.setting.metrics(c, self.game))
+            values.update({k: float(v) for k, v in self._scalars(tf.constant(step, tf.int64)).items()})
+            if self.setting.dense_jacobian and c.spectrum_every and step % c.spectrum_every == 0:
+                s = self.spectrum(step)
+                values.update(zeta=_finite_or_none(s.zeta), tau=_finite_or_none(s.tau))
+            history["step"].append(step)
+            for key, value in values.items():
+                history[key].append(value)
+            with writer.as_default(step=step):
+                for key, value in values.items():
+                    if value is not None and math.isfinite(value):
+                        tf.summary.scalar(key, value)
+                if c.image_every and step % c.image_every == 0:
+                    image = self.setting.image(c, self.game, step)
+                    if image is not None:
+                        tf.summary.image("samples", tf.image.decode_png(image["png"])[tf.newaxis])
+                        np.savez_compressed(os.path.join(workdir, f"samples_{step:07d}.npz"),
+                                            samples=image["samples"])
+            if step % progress_every == 0 or step == c.num_steps:
+                rate = step / max(time.perf_counter() - t0, 1e-9)
+                shown = " ".join(f"{k}={v:.4g}" for k, v in values.items()
+                                 if v is not None and not k.startswith(("loss", "grad", "reg")))
+                log(f"[{name}] step {step}/{c.num_steps} ({100 * step // max(c.num_steps, 1)}%) {shown} "
+                    f"({rate:,.0f} steps/s)")
+
+        record(0)
+        step = 0
+        while step < c.num_steps:
+            stop = min(c.num_steps, (step // c.log_every + 1) * c.log_every)
+            self._run_steps(tf.constant(step, tf.int64), tf.constant(stop, tf.int64))
+            step = stop
+            record(step)
+        writer.flush()
+        final = dict(step=c.num_steps, **self.setting.final_metrics(c, history))
+        write_json(os.path.join(workdir, "history.json"), dict(history))
+        write_json(os.path.join(workdir, "metrics.json"), final)
+        return dict(final, seconds=time.perf_counter() - t0)
