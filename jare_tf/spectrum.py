@@ -8,7 +8,8 @@ D(x) = θᵀx, zero-sum vanilla loss) at (φ*, θ*) = (v, 0); `dirac` is the Dir
 (0, 0). Expectations are exact (moment-matched point sets, see `jare_tf.analysis.problems`). Single-stage
 methods are analysed through the Jacobian A of their update vector field; methods with several stages (altgd,
 wgan/wgan_gp with n_d > 1) through the update operator F_h of a plain gradient step h, reported as
-(∂F_h/∂w − I)/h so that its eigenvalues compare with A's. With --json the last line of stdout is one JSON object
+(∂F_h/∂w − I)/h so that its eigenvalues compare with A's, together with the spectral radius of ∂F_h/∂w
+(below 1 iff the iteration contracts locally at that h; η_max is then null). With --json the last line of stdout is one JSON object
 with `eigenvalues` ([re, im] pairs), `zeta`, `tau` and `eta_max` (null where infinite).
 """
 
@@ -64,6 +65,10 @@ def build_method() -> methods.Method:
 
 def compute() -> dict:
     method = build_method()
+    if method.name == "wgan_gp":
+        raise ValueError("WGAN-GP's penalty (γ/2)(‖∇_x D‖ − g0)² is not differentiable where ∇_x D = 0, which is "
+                         "the case at these equilibria (θ* = 0); its Jacobian there would only reflect the ε inside "
+                         "the norm. Mescheder et al. 2018, Lemma C.3: WGAN-GP does not converge locally here.")
     family = FLAGS.loss or method.required_family or "vanilla"
     if FLAGS.problem == "isotropic":
         game, batch = problems.isotropic(FLAGS.mu, FLAGS.sigma2, FLAGS.dim, family=family)
@@ -80,6 +85,10 @@ def compute() -> dict:
         a = (f - np.eye(f.shape[0])) / h
         operator = f"update_operator(h={h:g})"
     result = spectrum.analyse(a).to_json()
+    if operator != "vector_field":
+        # For a discrete operator the question is its spectral radius at this h, not a step-size bound.
+        radius = spectrum.spectral_radius(f)
+        result.update(eta_max=None, spectral_radius=radius, converges=radius < 1 - 1e-12)
     result.update(problem=FLAGS.problem, method=FLAGS.method, gamma=FLAGS.gamma, loss=family, operator=operator)
     return result
 
@@ -88,9 +97,16 @@ def table(result: dict) -> str:
     lines = [f"{result['method']} on {result['problem']} (γ = {result['gamma']:g}, loss {result['loss']}, "
              f"{result['operator']})", "  eigenvalues:"]
     lines += [f"    {re:+.6g} {im:+.6g}i" for re, im in result["eigenvalues"]]
-    for key, label in (("zeta", "phase factor ζ"), ("tau", "conditioning τ"), ("eta_max", "η_max")):
+    for key, label in (("zeta", "phase factor ζ"), ("tau", "conditioning τ"), ("eta_max", "η_max"),
+                       ("spectral_radius", "ρ(∂F_h)")):
+        if key not in result:
+            continue
         value = result[key]
-        lines.append(f"  {label:15s} {'inf' if value is None else f'{value:.6g}'}")
+        shown = ("n/a (see ρ(∂F_h))" if key == "eta_max" and "spectral_radius" in result
+                 else "inf" if value is None else f"{value:.6g}")
+        lines.append(f"  {label:15s} {shown}")
+    if "converges" in result:
+        lines.append(f"  locally convergent at this h: {'yes' if result['converges'] else 'no'}")
     return "\n".join(lines)
 
 

@@ -33,7 +33,8 @@ def sources(targets, kinds):
 def test_every_module_has_a_target():
     targets = read_targets()
     listed = sources(targets, {"py_library", "py_binary"})
-    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "jare_tf").rglob("*.py")}
+    modules = {p.relative_to(ROOT).as_posix() for folder in ("jare_tf", "configs")
+               for p in (ROOT / folder).rglob("*.py")}
     assert modules - listed == set(), "modules without a BUILD target"
 
 

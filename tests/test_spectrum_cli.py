@@ -53,3 +53,15 @@ def test_bad_method_and_bad_option_are_clear_errors():
     assert "Traceback" not in proc.stderr
     proc = run("--method=jare", "--clip=1")
     assert proc.returncode == 2 and "--clip" in proc.stderr
+
+
+def test_multi_stage_methods_report_the_spectral_radius_of_the_update_operator():
+    """AltGD on the Dirac-GAN: |eigenvalues of ∂F_h| = 1 (Mescheder et al. 2018, Lemma 2.5): not convergent."""
+    result, _ = eigenvalues(run("--problem=dirac", "--method=altgd", "--step_size=0.2", "--json"))
+    assert abs(result["spectral_radius"] - 1.0) < 1e-9 and result["converges"] is False
+    assert result["eta_max"] is None
+
+
+def test_wgan_gp_at_a_non_differentiable_equilibrium_is_refused():
+    proc = run("--problem=dirac", "--method=wgan_gp", "--gamma=0.7")
+    assert proc.returncode == 2 and "not differentiable" in proc.stderr

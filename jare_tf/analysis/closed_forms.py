@@ -67,8 +67,15 @@ def theorem3_eigenvalues(sigma2: float, mu: float, gamma: float) -> np.ndarray:
 
 
 def jare_eta_max(sigma2: float, mu: float, gamma: float) -> float:
-    """The step-size bound of Sec. 6: 8·min{(γ + σ²)/(γ² + 4), 1/((β² + γ) + √(2β²γ + β⁴ − 4))}."""
+    """The step-size bound of Sec. 6: 8·min{(γ + σ²)/(γ² + 4), 1/((β² + γ) + √(2β²γ + β⁴ − 4))}.
+
+    The formula assumes Theorem 3's regime, where λ1,2 are complex (σ⁴ + 2σ²γ < 4) and λ3,4 real
+    (β⁴ + 2β²γ > 4); outside it a term is not a bound (or is NaN), so it refuses.
+    """
     beta2 = sigma2 + mu ** 2
+    if not (sigma2 ** 2 + 2 * sigma2 * gamma < 4 < beta2 ** 2 + 2 * beta2 * gamma):
+        raise ValueError(f"jare_eta_max holds for σ⁴ + 2σ²γ < 4 < β⁴ + 2β²γ; got σ² = {sigma2}, μ = {mu}, "
+                         f"γ = {gamma}. Use spectrum.max_step_size(theorem3_eigenvalues(...)).")
     return 8 * min((gamma + sigma2) / (gamma ** 2 + 4),
                    1 / ((beta2 + gamma) + np.sqrt(2 * beta2 * gamma + beta2 ** 2 - 4)))
 

@@ -5,7 +5,8 @@ A = ∂h/∂w at an equilibrium (eq. 5–6, Sec. 5.1). Here h = −u, where u ar
 `Method.directions` returns to the trainer, so the analysis and training cannot drift apart. For methods whose
 iteration is more than one simultaneous step (AltGD's stages, WGAN's clipping) the object of study is the
 discrete update operator F_h(w) (Mescheder et al. 2018, Lemmas 2.4/2.5): plain gradient steps of size h through
-every stage, then the projection. Its Jacobian is I + h·A for a single-stage method.
+every stage, each followed by the projection; the iteration converges locally when the spectral radius of
+∂F_h/∂w is below 1. Its Jacobian is I + h·A for a single-stage method.
 
 Jacobians are dense, so they are only formed for games with at most `MAX_DENSE_PARAMETERS` parameters.
 """
@@ -47,6 +48,11 @@ def _check_size(params: Players) -> int:
 
 
 def _dense_jacobian(fn, w: tf.Tensor) -> np.ndarray:
+    ctx = tf.distribute.get_replica_context()
+    if tf.distribute.in_cross_replica_context() or (ctx is not None and ctx.num_replicas_in_sync > 1):
+        # Under several replicas the regulariser vectors are stop_gradient(all-reduce(g)), which would silently
+        # drop the JᵀJ terms of the Jacobian.
+        raise RuntimeError("Jacobians are computed on one device; call the analysis outside tf.distribute.")
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(w)
         y = fn(w)
@@ -79,7 +85,8 @@ def vector_field_jacobian(method: base.Method, game: Game, batch: Dict[str, tf.T
 
 def update_operator_jacobian(method: base.Method, game: Game, batch: Dict[str, tf.Tensor], step_size: float,
                              params: Optional[Players] = None, state: Optional[Players] = None) -> np.ndarray:
-    """∂F_h/∂w: plain gradient steps of size h through every stage of the method, then its projection."""
+    """∂F_h/∂w: plain gradient steps of size h through every stage of the method, each step followed by the
+    method's projection (as the Updater applies it)."""
     params = game.params() if params is None else params
     state = game.state() if state is None else state
     _check_size(params)
@@ -89,7 +96,8 @@ def update_operator_jacobian(method: base.Method, game: Game, batch: Dict[str, t
         for stage in method.stages():
             for _ in range(stage.repeats):
                 u = method.directions(game, p, state, batch, stage).updates
-                p = Players(*[q if ui is None else base.axpy(-step_size, ui, q) for q, ui in zip(p, u)])
-        return flatten(method.project(p))
+                p = method.project(Players(*[q if ui is None else base.axpy(-step_size, ui, q)
+                                             for q, ui in zip(p, u)]))
+        return flatten(p)
 
     return _dense_jacobian(operator, flatten(params))

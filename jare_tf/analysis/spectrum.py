@@ -4,7 +4,8 @@
 * Conditioning factor τ: the largest |λ| over the smallest |λ| among eigenvalues with |λ| above a tolerance
   (Corollary 2 uses |λ3/λ4| of one real pair; over a whole spectrum this is the condition-number bound).
 * η_max: the largest step with |1 + ηλ| < 1 for all eigenvalues (Sec. 3 "non-asymptotic analysis"):
-  |1 + ηλ|² < 1  ⟺  η < −2 Re λ / |λ|², so η_max = min_λ(−2 Re λ / |λ|²), and 0 if some Re λ ≥ 0.
+  |1 + ηλ|² < 1  ⟺  η < −2 Re λ / |λ|², so η_max = min_λ(−2 Re λ / |λ|²), and 0 if some Re λ ≥ 0 or some
+  eigenvalue is zero (|1 + η·0| = 1: that direction is not contracted by any step).
 
 Infinite values are written as null in JSON (`to_json`), never as the invalid token `Infinity`.
 """
@@ -64,10 +65,15 @@ def conditioning_factor(eigenvalues: np.ndarray, tol: float = ZERO_TOLERANCE) ->
 
 def max_step_size(eigenvalues: np.ndarray, tol: float = ZERO_TOLERANCE) -> float:
     lam = nonzero(eigenvalues, tol)
-    if lam.size == 0:
-        return math.inf
+    if lam.size < np.asarray(eigenvalues).size:
+        return 0.0
     bounds = [-2.0 * l.real / abs(l) ** 2 for l in lam]
     return max(0.0, min(bounds))
+
+
+def spectral_radius(matrix: np.ndarray) -> float:
+    """max |λ| of a matrix: below 1 iff the discrete iteration with this Jacobian contracts locally."""
+    return float(np.max(np.abs(np.linalg.eigvals(np.asarray(matrix, dtype=np.float64)))))
 
 
 def analyse(jacobian: np.ndarray, tol: float = ZERO_TOLERANCE) -> Spectrum:

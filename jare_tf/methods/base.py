@@ -74,12 +74,15 @@ def vjp(tape: tf.GradientTape, grads: Sequence[tf.Tensor], wrt: Sequence[tf.Tens
     """(∂grads/∂wrt)ᵀ · vector by double backprop through `tape`, which recorded the computation of `grads`.
 
     With vector = grads this is ∇_wrt ½‖grads‖². Parameters that provably do not enter `grads` (for example
-    the output bias of D in ∇_x D, or in the WGAN generator gradient) get an exact zero rather than None; the
-    first-order gradients were already checked to be complete by `checked_gradient`.
+    the output bias of D in the WGAN generator gradient) get an exact zero rather than None; the first-order
+    gradients were already checked to be complete by `checked_gradient`, and a term with no path to any
+    parameter at all is an error.
     """
-    out = tape.gradient(list(grads), list(wrt), output_gradients=list(vector),
-                        unconnected_gradients=tf.UnconnectedGradients.ZERO)
-    return list(out)
+    out = tape.gradient(list(grads), list(wrt), output_gradients=list(vector))
+    if all(o is None for o in out):
+        raise ValueError("A second-order term does not depend on any of the parameters it regularises; the "
+                         "regulariser would be silently zero.")
+    return [tf.zeros_like(w) if o is None else o for o, w in zip(out, wrt)]
 
 
 def scalar(a, dtype) -> tf.Tensor:
@@ -103,7 +106,13 @@ def axpy(a, x: Sequence[tf.Tensor], y: Sequence[tf.Tensor]) -> List[tf.Tensor]:
 class VectorReducer:
     """Turns a replica's gradient into the vector a second-order term is taken against.
 
-    The default (one device, or any code outside a replica context) returns the gradient itself.
+    The default (one device, or any code outside a replica context) returns the gradient itself. Under R > 1
+    replicas it returns ḡ = stop_gradient(all-reduce-mean of the replicas' gradients), and each replica's term is
+    J_rᵀḡ. The mean over replicas of those terms is ∇½‖ḡ‖² — the regulariser of the global batch — provided that
+    (1) the trainer averages the replicas' directions (a MEAN all-reduce, or SUM of directions scaled by 1/R),
+    (2) each replica's losses are plain means over its own examples, and (3) the replicas' batches are equal in
+    size (the global batch divides by R). Analysis code must run on one device, where no stop_gradient is
+    applied and higher derivatives stay exact.
     """
 
     def global_mean(self, tensors: Sequence[tf.Tensor]) -> List[tf.Tensor]:

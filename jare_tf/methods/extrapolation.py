@@ -8,14 +8,15 @@ Stage 2 (update), applied by the players' optimizers:
 
     u_φ = ∇_φ L_G(φ, θ^{k+½}),              u_θ = ∇_θ L_D(φ^{k+½}, θ).
 
-A first-order Taylor expansion gives u_φ ≈ g_φ + s(∂g_θ/∂φ)ᵀg_θ and, for the zero-sum loss,
-u_θ ≈ g_θ + s(∂g_φ/∂θ)ᵀg_φ: JARE's directions with γ = s. Eq. (14) as printed extrapolates by s = γ/2, which
-makes the method JARE at γ/2 — the paper's Taylor step drops a factor 2 (∇_φ ½‖∇_θ f‖² = ∇²_φθ f ∇_θ f, so a
-look-ahead of γ/2 yields only half of eq. (7)'s ½γ∇_φ‖∇_θ f‖²). This implementation extrapolates by s = γ so that
-`--method=extrapolation --gamma=G` matches `--method=jare --gamma=G` to first order; in particular the two have
-the same Jacobian at an equilibrium (tested on the isotropic example). With the non-saturating generator loss
-the discriminator term matches JARE only approximately (the two generator losses have different cross
-derivatives). Costs three forward/backward passes and no double backprop.
+For the zero-sum loss (L_G = f), a first-order Taylor expansion of these partial gradients at the look-ahead
+points gives u_φ ≈ g_φ + s(∂g_θ/∂φ)ᵀg_θ and u_θ ≈ g_θ + s(∂g_φ/∂θ)ᵀg_φ: JARE's directions with γ = s. Eq. (14)
+as printed extrapolates by s = γ/2, which with eq. (13)'s partial gradients makes the method JARE at γ/2: the
+paper's Taylor argument instead differentiates f(φ, θ^{k+½}(φ)) as a whole, whose total derivative counts the
+cross term twice. This implementation extrapolates by s = γ so that `--method=extrapolation --gamma=G` matches
+`--method=jare --gamma=G` to first order; in particular the two have the same Jacobian at an equilibrium (tested
+on the isotropic example). With the non-saturating generator loss the match is only approximate on both sides:
+∇_φ L_G^NS has other cross derivatives than ∇_φ f, which changes the generator term, and the discriminator term
+matches only when `regularizer_generator_loss="minimax"`. Costs three forward/backward passes and no double backprop.
 
 The look-ahead uses the global gradient (`VectorReducer.global_mean`), so under data parallelism every replica
 extrapolates to the same point. Layer state is taken from the first pass only.

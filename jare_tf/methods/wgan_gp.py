@@ -8,7 +8,9 @@ direction). The norm is √(‖∇_x D‖² + ε) with ε inside the root, so th
 reference implementation of the other methods has no such call). α is a method input drawn statelessly from the
 step's seed (`sample_inputs`), so the direction is a pure function of its inputs.
 
-Weight convention: γ/2 as Mescheder et al.; Gulrajani et al.'s λ (10 in their paper) is γ/2 here (γ = 20).
+Weight convention: γ/2 as Mescheder et al.; Gulrajani et al.'s λ (10 in their paper) is γ/2 here, so the default
+γ = 20 is their λ = 10. The penalty is not differentiable where ∇_x D = 0 (e.g. at the equilibria of the
+isotropic example and the Dirac-GAN), so its Jacobian there only reflects ε (Mescheder et al. 2018, Lemma C.3).
 """
 
 import tensorflow as tf
@@ -21,7 +23,7 @@ from jare_tf.methods import base
 class WGANGP(base.Method):
     required_family = "wgan"
 
-    def __init__(self, gamma: float = 10.0, target: float = 1.0, epsilon: float = 1e-12, n_d: int = 1):
+    def __init__(self, gamma: float = 20.0, target: float = 1.0, epsilon: float = 1e-12, n_d: int = 1):
         super().__init__(gamma)
         if epsilon <= 0:
             raise ValueError(f"wgan_gp needs epsilon > 0 inside the norm, got {epsilon}.")

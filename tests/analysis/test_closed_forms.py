@@ -61,9 +61,12 @@ def test_extrapolation_has_jares_jacobian(gamma):
 
 
 def test_jare_eta_max_matches_the_paper():
-    for sigma2, mu, gamma in [(0.04, 4, 10), (0.5, 2, 1), (0.25, 6, 100)]:
+    for sigma2, mu, gamma in [(0.04, 4, 10), (0.5, 2, 1), (0.01, 6, 100)]:
         s = spectrum.analyse(isotropic_jacobian("jare", gamma, sigma2, mu))
         np.testing.assert_allclose(s.eta_max, cf.jare_eta_max(sigma2, mu, gamma), rtol=1e-9)
+    # Outside Theorem 3's regime (λ1,2 real at γ = 100, σ² = 0.25) the paper's formula is not a bound.
+    with pytest.raises(ValueError, match="jare_eta_max holds for"):
+        cf.jare_eta_max(0.25, 6, 100)
 
 
 def test_corollary_3():

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from jare_tf import methods
 from jare_tf.analysis import jacobian, problems, spectrum
@@ -43,6 +44,35 @@ def test_wgan_clipping_enters_the_operator():
     assert abs(f[0, 0]) > 0
 
 
+def test_update_operator_equals_the_training_update_with_per_step_projection():
+    """∂F_h from the analysis equals finite differences of what the Updater does (SGD step h, clip after every
+    D step), for WGAN with n_d = 2 at a point where clipping is active in the intermediate step."""
+    from jare_tf.training import optimizers
+    from jare_tf.training.updater import Updater
+
+    game, batch = small_mlp_game(seed=13, family="wgan")
+    method, h = methods.get("wgan", clip=0.45, n_d=2), 0.3
+    w0 = jacobian.flatten(game.params()).numpy()
+    like = game.params()
+
+    def train_map(w):
+        for var, value in zip(game.variables().g + game.variables().d,
+                              jacobian.unflatten(tf.constant(w), like).g + jacobian.unflatten(tf.constant(w), like).d):
+            var.assign(value)
+        sgd = {"name": "sgd", "learning_rate": h}
+        Updater(method, game, optimizers.for_players(sgd, sgd)).step(lambda k: batch)
+        return jacobian.flatten(game.params()).numpy()
+
+    eps = 1e-6
+    fd = np.stack([(train_map(w0 + eps * e) - train_map(w0 - eps * e)) / (2 * eps) for e in np.eye(w0.size)],
+                  axis=1)
+    after_iteration = train_map(w0)
+    assert np.sum(np.abs(after_iteration[-(w0.size - 32):]) == 0.45) > 0   # clipping is active
+    params = jacobian.unflatten(tf.constant(w0), like)
+    f = jacobian.update_operator_jacobian(method, game, batch, h, params=params)
+    np.testing.assert_allclose(f, fd, atol=1e-6)
+
+
 def test_multi_stage_methods_have_no_single_vector_field():
     game, batch = problems.dirac()
     with pytest.raises(ValueError, match="update_operator_jacobian"):
@@ -62,9 +92,11 @@ def test_spectrum_quantities():
                           spectrum.max_step_size(lam))
     assert s.zeta == pytest.approx(2.0)
     assert s.tau == pytest.approx(8.0)                  # 4 / 0.5; the zero eigenvalue is excluded
-    assert s.eta_max == pytest.approx(min(2 / 5, 4.0, 0.5))
+    assert s.eta_max == 0.0                             # the zero eigenvalue: no step contracts it
+    assert spectrum.max_step_size(lam[:4]) == pytest.approx(min(2 / 5, 4.0, 0.5))
     unstable = np.array([0.1 + 1j, 0.1 - 1j, -1.0])
     assert spectrum.max_step_size(unstable) == 0.0
+    assert spectrum.max_step_size(np.array([-1.0, 0.0])) == 0.0     # a zero eigenvalue is never contracted
 
 
 def test_infinities_are_json_null():
