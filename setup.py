@@ -27,6 +27,7 @@ setuptools.setup(
         "console_scripts": [
             "jare-spectrum=jare_tf.spectrum:run",
             "jare-train=jare_tf.train:run",
+            "jare-reproduce=jare_tf.reproduce:run",
         ],
     },
 )

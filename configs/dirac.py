@@ -25,8 +25,11 @@ def get_config():
     c.image_every = 0
 
     c.data = ml_collections.ConfigDict()
-    c.data.phi0 = 1.0             # Mescheder et al. 2018: θ₀ = ψ₀ = 1 (their θ is the generator)
-    c.data.theta0 = 1.0
+    # Mescheder et al. 2018 start at θ₀ = ψ₀ = 1 in their letters (θ generator, ψ discriminator). Their
+    # discriminator scores fakes high (L = E f(D(G(z))) + E f(−D(x))), ours scores real data high (JARE paper
+    # eq. 1), so their ψ is our −θ: the same trajectories start at (φ₀, θ₀) = (1, −1) here.
+    c.data.phi0 = 1.0
+    c.data.theta0 = -1.0
 
     c.game = ml_collections.ConfigDict()
     c.game.family = "vanilla"     # f(t) = −log(1 + e^{−t}); wgan/wgan_gp use the WGAN family

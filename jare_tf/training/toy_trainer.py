@@ -58,7 +58,7 @@ class ToyRun:
         self.optimizers = optimizers.for_players(config.optimizer.g, config.optimizer.d,
                                                  self.method.optimizer_overrides())
         self.updater = Updater(self.method, self.game, self.optimizers)
-        self._run_steps = tf.function(self._steps)
+        self._run_steps = tf.function(self._steps, jit_compile=bool(config.get("jit_compile", False)))
         self._scalars = tf.function(self._scalars_at)
 
     def batch(self, step, k: int = 0) -> Dict[str, tf.Tensor]:

@@ -1,0 +1,1 @@
+"""Reproduction reports: experiment lists, runs, figures and the markdown under docs/results/."""
