@@ -1,0 +1,42 @@
+"""Config resolution: every setting loads, per-method options override the setting's γ, and the configs hold
+the values the issue and the papers give."""
+
+import pytest
+
+from jare_tf import settings
+from jare_tf.configs import SETTINGS
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_every_setting_loads_and_names_itself(setting):
+    c = settings.load(setting)
+    assert c.setting == setting and c.num_steps > 0 and c.batch_size > 0
+
+
+def test_unknown_setting_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="valid settings: isotropic, mog"):
+        settings.load("cifar")
+
+
+def test_method_options_override_the_setting_gamma():
+    dirac = settings.load("dirac")
+    assert settings.method_options(dirac, "r1") == {"gamma": 0.3}
+    assert settings.method_options(dirac, "wgan") == {"gamma": 0.0, "clip": 1.0}
+    assert settings.method_options(dirac, "instance_noise") == {"gamma": 0.0, "std": 0.7, "num_draws": 64}
+    assert settings.method_options(settings.load("isotropic"), "jare") == {"gamma": 10.0}
+
+
+def test_paper_values():
+    iso = settings.load("isotropic")
+    assert (iso.data.mu, iso.data.sigma2, iso.batch_size, iso.num_steps, iso.method.gamma) == (4.0, 0.04, 128,
+                                                                                                15000, 10.0)
+    assert dict(iso.optimizer.g) == {"name": "sgd", "learning_rate": 1e-3}
+    mog = settings.load("mog")
+    assert (mog.data.radius, mog.data.std, mog.data.latent_dim, mog.data.latent_variance) == (2.0, 0.06, 64, 2.0)
+    assert tuple(mog.model.widths) == (256,) * 4 and mog.optimizer.d["name"] == "rmsprop"
+    num = settings.load("mog_numerics")
+    assert (num.data.radius, num.data.std, num.data.latent_dim, num.batch_size, num.num_steps) == (1.0, 0.01, 16,
+                                                                                                   512, 20000)
+    assert tuple(num.model.widths) == (16,) * 4 and num.game.generator_loss == "non_saturating"
+    dirac = settings.load("dirac")
+    assert dirac.optimizer.g["learning_rate"] == 0.2 and (dirac.data.phi0, dirac.data.theta0) == (1.0, -1.0)

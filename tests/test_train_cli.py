@@ -1,0 +1,43 @@
+"""jare-train and jare-reproduce from the command line (subprocesses, as a user runs them)."""
+
+import json
+import os
+import subprocess
+import sys
+
+
+def run(module, *args, cwd=None):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, env=env,
+                          timeout=600, cwd=cwd)
+
+
+def test_train_writes_config_events_and_metrics_with_overrides(tmp_path):
+    workdir = tmp_path / "dirac_r1"
+    proc = run("jare_tf.train", "--setting=dirac", "--method=r1", "--num_steps=30", "--seed=3",
+               "--config.method.options.r1.gamma=1.5", "--config.log_every=10", f"--workdir={workdir}")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    config = json.load(open(workdir / "config.json"))
+    assert config["num_steps"] == 30 and config["seed"] == 3 and config["method_options"]["gamma"] == 1.5
+    metrics = json.load(open(workdir / "metrics.json"))
+    assert metrics["step"] == 30 and set(metrics) >= {"distance", "distance_ratio", "tail_mean_ratio"}
+    assert any(name.startswith("events") for name in os.listdir(workdir / "train"))
+    assert "step 30/30" in proc.stdout and "tensorboard --logdir" in proc.stdout
+
+
+def test_train_errors_are_clear_and_early(tmp_path):
+    for args, message in ((["--setting=cifar"], "valid settings"),
+                          (["--method=simgd"], "valid methods"),
+                          (["--config.data.nope=1"], "config.data has no 'nope'"),
+                          ([], "--workdir is required")):
+        workdir = [] if args == [] else [f"--workdir={tmp_path}"]
+        proc = run("jare_tf.train", *args, *workdir)
+        assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr[-1000:])
+        assert "Traceback" not in proc.stderr
+
+
+def test_reproduce_rejects_unknown_reports_and_sections(tmp_path):
+    proc = run("jare_tf.reproduce", "cifar")
+    assert proc.returncode == 2 and "usage" in proc.stderr
+    proc = run("jare_tf.reproduce", "toy", "--only=fig9", f"--report_dir={tmp_path}")
+    assert proc.returncode == 2 and "unknown section" in proc.stderr

@@ -1,0 +1,97 @@
+"""The toy trainer: every toy setting with every method, the outputs of a run, determinism, and the figures
+the paper's toy experiments must show (Fig. 1 of the JARE paper, Table 1 of Mescheder et al. 2018)."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from jare_tf import methods, settings
+from jare_tf.configs import SETTINGS
+from jare_tf.training.toy_trainer import ToyRun
+
+TOY_METHODS = [m for m in methods.names() if m != "sngan"]
+
+
+def short_config(setting):
+    c = settings.load(setting)
+    c.num_steps, c.log_every, c.spectrum_every = 4, 2, 2
+    if setting.startswith("mog"):
+        c.model.widths, c.image_every, c.data.eval_samples, c.batch_size = (8, 8), 2, 200, 32
+    return c
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_every_method_trains_on_every_toy_setting(setting, tmp_path):
+    for method in TOY_METHODS:
+        workdir = str(tmp_path / method)
+        result = ToyRun(short_config(setting), method).train(workdir, log=lambda s: None)
+        assert result["step"] == 4
+        metrics = json.load(open(os.path.join(workdir, "metrics.json")))
+        assert all(np.isfinite(v) for v in metrics.values() if isinstance(v, float)), (method, metrics)
+        saved = json.load(open(os.path.join(workdir, "config.json")))
+        assert saved["method"] == method and saved["setting"] == setting
+        assert os.listdir(os.path.join(workdir, "train"))     # TensorBoard events
+        history = json.load(open(os.path.join(workdir, "history.json")))
+        assert history["step"] == [0, 2, 4]
+
+
+def test_sngan_needs_an_image_setting():
+    with pytest.raises(ValueError, match="spectrally normalised discriminator"):
+        ToyRun(short_config("isotropic"), "sngan")
+
+
+def test_minibatches_are_functions_of_seed_and_step():
+    a, b = ToyRun(short_config("mog"), "gan"), ToyRun(short_config("mog"), "jare")
+    x = a.batch(tf.constant(5, tf.int64))
+    np.testing.assert_array_equal(x["real"], b.batch(tf.constant(5, tf.int64))["real"])
+    assert not np.allclose(x["real"], a.batch(tf.constant(6, tf.int64))["real"])
+    assert not np.allclose(x["real"], a.batch(tf.constant(5, tf.int64), k=1)["real"])
+    # Stratified: row i comes from mode i mod 8.
+    centres = 2.0 * np.stack([np.cos(2 * np.pi * np.arange(8) / 8), np.sin(2 * np.pi * np.arange(8) / 8)], 1)
+    nearest = np.linalg.norm(x["real"].numpy()[:, None] - centres[None], axis=-1).argmin(1)
+    np.testing.assert_array_equal(nearest, np.arange(32) % 8)
+
+
+def test_a_run_is_reproducible(tmp_path):
+    r1 = ToyRun(short_config("isotropic"), "jare").train(str(tmp_path / "a"), log=lambda s: None)
+    r2 = ToyRun(short_config("isotropic"), "jare").train(str(tmp_path / "b"), log=lambda s: None)
+    assert (r1["g_norm"], r1["d_norm"]) == (r2["g_norm"], r2["d_norm"])
+
+
+def isotropic(method, tmp_path):
+    c = settings.load("isotropic")
+    c.spectrum_every = 0
+    return ToyRun(c, method).train(str(tmp_path / method), log=lambda s: None)
+
+
+def test_fig1_story_at_the_papers_defaults(tmp_path):
+    jare, conopt, gan = (isotropic(m, tmp_path) for m in ("jare", "conopt", "gan"))
+    assert jare["g_norm"] <= 0.005 and jare["d_norm"] <= 0.002, jare
+    assert conopt["g_norm"] >= 5 * jare["g_norm"], (conopt, jare)
+    assert gan["g_norm"] >= 0.03, gan
+
+
+def dirac(method, tmp_path, **options):
+    c = settings.load("dirac")
+    c.log_every, c.spectrum_every = 5, 0
+    for key, value in options.items():
+        c.method.options[method][key] = value
+    return ToyRun(c, method).train(str(tmp_path / f"{method}{options}"), log=lambda s: None)
+
+
+@pytest.mark.parametrize("method", ["instance_noise", "conopt", "r1", "r2", "jare"])
+def test_dirac_table_1_convergent_methods(method, tmp_path):
+    assert dirac(method, tmp_path)["distance_ratio"] < 0.1
+
+
+@pytest.mark.parametrize("method", ["gan", "wgan", "wgan_gp"])
+def test_dirac_table_1_non_convergent_methods(method, tmp_path):
+    assert dirac(method, tmp_path)["tail_mean_ratio"] > 0.5
+
+
+def test_appendix_c_conopt_with_large_gamma_diverges_where_jare_converges(tmp_path):
+    assert dirac("conopt", tmp_path, gamma=4.0)["distance_ratio"] > 1.0
+    assert dirac("jare", tmp_path, gamma=10.0)["distance_ratio"] < 1e-3
