@@ -12,7 +12,7 @@ real and on the fake batch, in that order, as the reference code does (reference
 """
 
 import dataclasses
-from typing import Generic, List, NamedTuple, Sequence, Tuple, TypeVar
+from typing import List, NamedTuple, Sequence, Tuple, TypeVar
 
 import keras
 import tensorflow as tf
