@@ -3,8 +3,9 @@ r"""jare-reproduce: regenerate a results report under docs/results/ from runs it
     jare-reproduce toy                                  # everything: docs/results/toy.md and its figures
     jare-reproduce toy --only=fig1 --report_dir=runs/fig1 --workdir=runs/fig1   # one section, elsewhere
 
-Sections of `toy`: fig1, fig5, fig6 (isotropic Gaussian), mog (mixture of Gaussians, ~15 min on two cores),
-dirac (Dirac-GAN), nk (Nagarajan & Kolter streamlines).
+Sections of `toy`: fig1, fig5, fig6 (isotropic Gaussian, seconds each), fig2, fig7, fig8 (mixture of Gaussians,
+several minutes each on two cores), dirac (Dirac-GAN), nk (Nagarajan & Kolter streamlines). Each section
+replaces its own part of the report; the others are kept.
 """
 
 import os

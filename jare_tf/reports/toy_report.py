@@ -4,12 +4,15 @@ Sections (each can be run alone with --only):
   fig1    isotropic Gaussian, μ = 4, σ² = 0.04: gan vs conopt vs jare (JARE paper Fig. 1)
   fig5    isotropic, σ = 0.2, μ ∈ {2, 4, 6} (Fig. 5; ConOpt's η_max drops below the step at μ = 6)
   fig6    isotropic, μ = 2, σ ∈ {0.5, 0.7} (Fig. 6)
-  mog     mixture of Gaussians, r = 2, γ = 10, to 20,000 steps (Fig. 2), γ = 1000 (Fig. 7), r = 10 (Fig. 8)
+  fig2    mixture of Gaussians, r = 2, γ = 10: gan, conopt, jare to 20,000 steps (Fig. 2)
+  fig7    mixture of Gaussians, r = 2, γ = 1000 (Fig. 7)
+  fig8    mixture of Gaussians, r = 10, γ = 1000 (Fig. 8)
   dirac   the Dirac-GAN: Table 1 and Fig. 3 of Mescheder et al. 2018, and the JARE paper's Appendix C
   nk      streamlines of Nagarajan & Kolter's Fig. 3 (GAN and WGAN, generator-only η ∈ {0, .25, .5, 1})
 
-Every number and figure in the report is computed by this module from runs it makes; the report is rewritten
-whole, so the committed docs/results/toy.md is exactly what the command wrote.
+Every number and figure in the report is computed by this module from runs it makes. Each section writes its own
+fragment (toy/sections/<section>.md) and toy.md is assembled from the fragments, so rerunning one section
+replaces exactly that part; the committed docs/results/toy.md is what the command wrote.
 """
 
 import json
@@ -28,7 +31,7 @@ from jare_tf.analysis import jacobian, problems, spectrum  # noqa: E402
 from jare_tf.evaluation import plots, toy_metrics  # noqa: E402
 from jare_tf.training.toy_trainer import ToyRun  # noqa: E402
 
-SECTIONS = ("fig1", "fig5", "fig6", "mog", "dirac", "nk")
+SECTIONS = ("fig1", "fig5", "fig6", "fig2", "fig7", "fig8", "dirac", "nk")
 ISO_METHODS = ("gan", "conopt", "jare")
 MOG_STEPS = 20000          # Fig. 2 runs, shown to 20k (the paper stops at 10k)
 MOG_VARIANT_STEPS = 10000  # Fig. 7 / 8 variants
@@ -132,33 +135,37 @@ class Report:
         self.lines += ["Step size 1e-3 (SGD); a method whose η_max is below it cannot converge at this step.", ""]
 
     # --- mixture of Gaussians ---------------------------------------------------------------------------------
-    def mog(self):
-        self.lines += ["## Mixture of Gaussians (Fig. 2, 7, 8)", "",
+    MOG_RUNS = {
+        "fig2": ("r = 2, γ = 10 (Fig. 2)", {}, ("gan", "conopt", "jare"), "MOG_STEPS"),
+        "fig7": ("r = 2, γ = 1000 (Fig. 7)", {"method.gamma": 1000.0}, ("conopt", "jare"), "MOG_VARIANT_STEPS"),
+        # The paper's latent N(0, rI) scales with the radius.
+        "fig8": ("r = 10, γ = 1000 (Fig. 8)", {"method.gamma": 1000.0, "data.radius": 10.0,
+                                               "data.latent_variance": 10.0}, ("conopt", "jare"),
+                 "MOG_VARIANT_STEPS"),
+    }
+
+    def mog(self, section: str):
+        title, overrides, method_list, steps_name = self.MOG_RUNS[section]
+        steps = globals()[steps_name]
+        self.lines += [f"## Mixture of Gaussians, {title}", "",
                        "Metrics on 2,500 samples from fixed latents: a sample is high-quality within 3 std of its "
                        "nearest mode; a mode is covered by ≥ 20 high-quality samples (this project's convention).",
                        ""]
-        runs = [("r = 2, γ = 10 (Fig. 2)", {}, ("gan", "conopt", "jare"), MOG_STEPS),
-                ("r = 2, γ = 1000 (Fig. 7)", {"method.gamma": 1000.0}, ("conopt", "jare"), MOG_VARIANT_STEPS),
-                ("r = 10, γ = 1000 (Fig. 8)", {"method.gamma": 1000.0, "data.radius": 10.0}, ("conopt", "jare"),
-                 MOG_VARIANT_STEPS)]
-        for title, overrides, method_list, steps in runs:
-            self.lines += [f"### {title}", ""]
-            curves, kdes, per_mode_rows = {}, {}, []
-            for method in method_list:
-                wd = os.path.join(self.workdir, "mog", f"{slugify(title.split(' (')[0])}_{method}")
-                config, result, history = run("mog", method, wd, dict(
-                    overrides, num_steps=steps, image_every=MOG_SNAPSHOT, log_every=MOG_SNAPSHOT // 4), self.log)
-                curves[method] = history
-                centres = self._centres(config)
-                snaps = []
-                for step in range(0, steps + 1, MOG_SNAPSHOT):
-                    samples = np.load(os.path.join(wd, f"samples_{step:07d}.npz"))["samples"]
-                    cov = toy_metrics.mode_coverage(samples, centres, config.data.std)
-                    snaps.append((step, samples, cov))
-                kdes[method] = (snaps, centres, config.data.radius)
-                per_mode_rows.append((method, snaps))
-            self._mog_tables(curves, per_mode_rows)
-            self._mog_figures(title, curves, kdes)
+        curves, kdes, per_mode_rows = {}, {}, []
+        for method in method_list:
+            wd = os.path.join(self.workdir, "mog", f"{slugify(title.split(' (')[0])}_{method}")
+            config, result, history = run("mog", method, wd, dict(
+                overrides, num_steps=steps, image_every=MOG_SNAPSHOT, log_every=MOG_SNAPSHOT // 4), self.log)
+            curves[method] = history
+            centres = self._centres(config)
+            snaps = []
+            for step in range(0, steps + 1, MOG_SNAPSHOT):
+                samples = np.load(os.path.join(wd, f"samples_{step:07d}.npz"))["samples"]
+                snaps.append((step, samples, toy_metrics.mode_coverage(samples, centres, config.data.std)))
+            kdes[method] = (snaps, centres, config.data.radius)
+            per_mode_rows.append((method, snaps))
+        self._mog_tables(curves, per_mode_rows)
+        self._mog_figures(title, curves, kdes)
 
     @staticmethod
     def _centres(config):
@@ -180,12 +187,14 @@ class Report:
             changes = sum(a != b for a, b in zip(covered[1:], covered[2:]))
             visited = sorted(set(m for c in covered for m in c))
             last = covered[-1]
+            settled = len(covered) >= 4 and covered[-1] == covered[-2] == covered[-3]
             self.lines.append(
                 f"- **{method}**: modes covered at each snapshot after the start: "
                 + "; ".join("{" + ",".join(map(str, c)) + "}" for c in covered[1:])
                 + f". Modes visited at some point: {len(visited)}/8; the covered set changes {changes} time{'s' if changes != 1 else ''} "
                 f"between consecutive snapshots; at the end {len(last)}/8 modes are covered"
-                + (" and the set is still changing." if covered[-1] != covered[-2] else "."))
+                + ("; the set has not changed over the last three snapshots (it settles)." if settled
+                   else "; the set is still changing."))
         self.lines.append("")
 
     def _mog_figures(self, title, curves, kdes):
@@ -212,7 +221,8 @@ class Report:
     # --- Dirac-GAN --------------------------------------------------------------------------------------------
     def dirac(self):
         self.lines += ["## Dirac-GAN (Mescheder et al. 2018, Table 1 and Fig. 3; JARE paper Appendix C)", "",
-                       "Start (1, 1), step 0.2, 1,000 steps, simultaneous unless stated. distance_ratio = final "
+                       "Start (φ₀, θ₀) = (1, −1), which is Mescheder et al.'s θ₀ = ψ₀ = 1 (their discriminator "
+                       "scores fakes high), step 0.2, 1,000 steps, simultaneous unless stated. distance_ratio = final "
                        "over initial distance to (0, 0); tail_mean_ratio = mean distance over the last 20% of "
                        "steps over the initial one.", "",
                        "| run | distance_ratio | tail_mean_ratio | converges |", "|---|---|---|---|"]
@@ -268,28 +278,45 @@ class Report:
         self.lines += ["Without regularisation the WGAN field circles the equilibrium; with η > 0 it spirals in.",
                        ""]
 
-    def write(self, sections) -> str:
-        self.lines = ["# Toy reproductions", "",
-                      "Generated by `jare-reproduce toy` (sections: " + ", ".join(sections) + "); do not edit "
-                      "by hand. Per-run outputs (TensorBoard events, metrics.json, history.json) are under the "
-                      "command's --workdir.", ""]
-        if "fig1" in sections:
+    def section(self, name: str) -> List[str]:
+        self.lines = []
+        if name == "fig1":
             self.isotropic("Isotropic Gaussian, Fig. 1 (μ = 4, σ² = 0.04, γ = 10)", [(4.0, 0.04)], "fig1")
-        if "fig5" in sections:
+        elif name == "fig5":
             self.isotropic("Isotropic Gaussian, Fig. 5 (σ = 0.2, μ ∈ {2, 4, 6})",
                            [(2.0, 0.04), (4.0, 0.04), (6.0, 0.04)], "fig5")
-        if "fig6" in sections:
+        elif name == "fig6":
             self.isotropic("Isotropic Gaussian, Fig. 6 (μ = 2, σ ∈ {0.5, 0.7})", [(2.0, 0.25), (2.0, 0.49)],
                            "fig6")
-        if "mog" in sections:
-            self.mog()
-        if "dirac" in sections:
+        elif name in self.MOG_RUNS:
+            self.mog(name)
+        elif name == "dirac":
             self.dirac()
-        if "nk" in sections:
+        elif name == "nk":
             self.nk()
+        else:
+            raise ValueError(f"Unknown section {name!r}; valid: {', '.join(SECTIONS)}.")
+        return self.lines
+
+    def write(self, sections) -> str:
+        """Run `sections`, store each as a fragment, and assemble toy.md from every fragment present."""
+        fragments = os.path.join(self.figdir, "sections")
+        os.makedirs(fragments, exist_ok=True)
+        for name in sections:
+            _atomic_write(os.path.join(fragments, f"{name}.md"), "\n".join(self.section(name)).rstrip() + "\n")
+        present = [n for n in SECTIONS if os.path.exists(os.path.join(fragments, f"{n}.md"))]
+        header = ["# Toy reproductions", "",
+                  "Generated by `jare-reproduce toy` (sections: " + ", ".join(present) + "); do not edit by hand. "
+                  "Per-run outputs (TensorBoard events, metrics.json, history.json) are under the command's "
+                  "--workdir.", ""]
+        body = [open(os.path.join(fragments, f"{n}.md"), encoding="utf-8").read() for n in present]
         path = os.path.join(self.report_dir, "toy.md")
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write("\n".join(self.lines).rstrip() + "\n")
-        os.replace(tmp, path)
+        _atomic_write(path, "\n".join(header) + "\n" + "\n".join(body))
         return path
+
+
+def _atomic_write(path: str, text: str) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
