@@ -1,0 +1,37 @@
+"""Architectures by name, as the setting configs refer to them (reference_spec A.3/A.4; JARE paper Tables 2–5)."""
+
+from typing import Callable, Dict, Tuple
+
+import keras
+
+from jare_tf.models import cnn, dcgan, resnet
+
+# name: (generator(z_dim), discriminator(spectral_norm), image size)
+ARCHITECTURES: Dict[str, Tuple[Callable[[int], keras.Model], Callable[[bool], keras.Model], int]] = {
+    "conv4": (lambda z: cnn.conv4_generator(z, batch_norm=True),
+              lambda sn: cnn.conv4_discriminator(sn, normalise_last=True), 32),
+    # conv4_sn_nobn leaves its final Dense un-normalised (reference_spec A.4 [DISCREPANCY]).
+    "conv4_nobn": (lambda z: cnn.conv4_generator(z, batch_norm=False),
+                   lambda sn: cnn.conv4_discriminator(sn, normalise_last=False), 32),
+    "dcgan4_nobn": (dcgan.dcgan_generator, dcgan.dcgan_discriminator, 32),
+    "resnet_v1": (lambda z: resnet.resnet_generator(2, 3, "deconv", z),
+                  lambda sn: resnet.resnet_discriminator(32, sn), 32),
+    "resnet_v2": (lambda z: resnet.resnet_generator(4, 3, "conv", z),
+                  lambda sn: resnet.resnet_discriminator(32, sn), 32),
+    "resnet_celeba": (lambda z: resnet.resnet_generator(4, 4, "conv", z),
+                      lambda sn: resnet.resnet_discriminator(64, sn), 64),
+    "resnet_imagenet": (lambda z: resnet.resnet_generator(4, 5, "conv", z),
+                        lambda sn: resnet.resnet_discriminator(128, sn), 128),
+}
+
+
+def build(name: str, z_dim: int = 128, spectral_norm: bool = False) -> Tuple[keras.Model, keras.Model]:
+    """(generator, discriminator) of an architecture; the SN variant normalises the discriminator only."""
+    if name not in ARCHITECTURES:
+        raise ValueError(f"Unknown architecture {name!r}; choose one of {', '.join(ARCHITECTURES)}.")
+    make_g, make_d, _ = ARCHITECTURES[name]
+    return make_g(z_dim), make_d(spectral_norm)
+
+
+def image_size(name: str) -> int:
+    return ARCHITECTURES[name][2]
