@@ -3,4 +3,9 @@
 Each module has `get_config()` returning an `ml_collections.ConfigDict`. Installed as `jare_tf.configs`.
 """
 
-SETTINGS = ("isotropic", "mog", "mog_numerics", "dirac", "nk_streamlines")
+TOY_SETTINGS = ("isotropic", "mog", "mog_numerics", "dirac", "nk_streamlines")
+IMAGE_SETTINGS = ("setting_a", "setting_b", "setting_c", "setting_d", "setting_e", "setting_f", "celeba",
+                  "imagenet")
+SETTINGS = TOY_SETTINGS + IMAGE_SETTINGS
+#: --setting=A … F name the paper's CIFAR-10 settings.
+ALIASES = {letter: f"setting_{letter.lower()}" for letter in "ABCDEF"}

@@ -6,13 +6,30 @@ from typing import Dict
 
 import ml_collections
 
-from jare_tf.configs import SETTINGS
+from jare_tf.configs import ALIASES, SETTINGS
 
 
 def load(setting: str) -> ml_collections.ConfigDict:
-    if setting not in SETTINGS:
-        raise ValueError(f"Unknown --setting={setting!r}; valid settings: {', '.join(SETTINGS)}.")
-    return importlib.import_module(f"jare_tf.configs.{setting}").get_config()
+    """The config of a setting (A–F are aliases of setting_a … setting_f)."""
+    name = ALIASES.get(setting, setting)
+    if name not in SETTINGS:
+        raise ValueError(f"Unknown --setting={setting!r}; valid settings: {', '.join(ALIASES)}, "
+                         f"{', '.join(SETTINGS)}.")
+    return importlib.import_module(f"jare_tf.configs.{name}").get_config()
+
+
+def image_game(config: ml_collections.ConfigDict, method) -> "Game":
+    """The Game of an image setting for `method`: its architecture (with the spectrally normalised
+    discriminator for SN-GAN) and its losses (the WGAN family for the WGAN methods)."""
+    from jare_tf.games.game import Game
+    from jare_tf.models import architectures
+    if architectures.image_size(config.architecture) != config.image_size:
+        raise ValueError(f"{config.architecture} makes {architectures.image_size(config.architecture)}-pixel "
+                         f"images, but config.image_size is {config.image_size}.")
+    g, d = architectures.build(config.architecture, config.z_dim, method.spectral_norm_discriminator)
+    return Game(g, d, family=method.required_family or config.game.family,
+                generator_loss=config.game.generator_loss,
+                regularizer_generator_loss=config.game.regularizer_generator_loss)
 
 
 def method_options(config: ml_collections.ConfigDict, method: str) -> Dict[str, object]:

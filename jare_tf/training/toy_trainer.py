@@ -44,7 +44,8 @@ class ToyRun:
 
     def __init__(self, config, method_name: str):
         if config.setting not in SETTINGS:
-            raise ValueError(f"{config.setting!r} is not a toy setting; toy settings: {', '.join(SETTINGS)}.")
+            raise ValueError(f"{config.setting!r} is not a toy setting ({', '.join(SETTINGS)}); training the image "
+                             f"settings is not available in this version of jare-train.")
         if config.batch_size <= 0 or config.num_steps < 0 or config.log_every <= 0:
             raise ValueError(f"Need batch_size > 0, num_steps >= 0 and log_every > 0; got {config.batch_size}, "
                              f"{config.num_steps} and {config.log_every}.")

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from jare_tf import methods, settings
-from jare_tf.configs import SETTINGS
+from jare_tf.configs import TOY_SETTINGS
 from jare_tf.training.toy_trainer import ToyRun
 
 TOY_METHODS = [m for m in methods.names() if m != "sngan"]
@@ -23,7 +23,7 @@ def short_config(setting):
     return c
 
 
-@pytest.mark.parametrize("setting", SETTINGS)
+@pytest.mark.parametrize("setting", TOY_SETTINGS)
 def test_every_method_trains_on_every_toy_setting(setting, tmp_path):
     for method in TOY_METHODS:
         workdir = str(tmp_path / method)
