@@ -1,5 +1,5 @@
-"""Settings: load a setting's config (configs/<setting>.py, installed as jare_tf.configs) and resolve the
-options of the method that plays it."""
+"""Settings: load a setting's config (configs/<setting>.py, installed as jare_tf.configs), resolve the options
+of the method that plays it, and build an image setting's Game."""
 
 import importlib
 from typing import Dict
@@ -7,6 +7,8 @@ from typing import Dict
 import ml_collections
 
 from jare_tf.configs import ALIASES, SETTINGS
+from jare_tf.games.game import Game
+from jare_tf.models import architectures
 
 
 def load(setting: str) -> ml_collections.ConfigDict:
@@ -18,11 +20,9 @@ def load(setting: str) -> ml_collections.ConfigDict:
     return importlib.import_module(f"jare_tf.configs.{name}").get_config()
 
 
-def image_game(config: ml_collections.ConfigDict, method) -> "Game":
+def image_game(config: ml_collections.ConfigDict, method) -> Game:
     """The Game of an image setting for `method`: its architecture (with the spectrally normalised
     discriminator for SN-GAN) and its losses (the WGAN family for the WGAN methods)."""
-    from jare_tf.games.game import Game
-    from jare_tf.models import architectures
     if architectures.image_size(config.architecture) != config.image_size:
         raise ValueError(f"{config.architecture} makes {architectures.image_size(config.architecture)}-pixel "
                          f"images, but config.image_size is {config.image_size}.")
