@@ -1,4 +1,11 @@
-"""Architectures by name, as the setting configs refer to them (reference_spec A.3/A.4; JARE paper Tables 2–5)."""
+"""Architectures by name, as the setting configs refer to them (reference_spec A.3/A.4; JARE paper Tables 2–5).
+
+Layer-state rule for every architecture (reference_spec A.4, A.5): `jare_tf.games.Game` calls the discriminator
+separately on the real and on the fake batch, so a spectral-norm u advances twice per step, as in the reference;
+setting A's BN has no state (batch statistics always). Forward passes that only this project makes — WGAN-GP's
+interpolates — are evaluated statelessly and their state updates discarded; R1/R2 take their input gradients from
+the main passes. tests/models/test_image_methods.py checks the rule.
+"""
 
 from typing import Callable, Dict, Tuple
 
