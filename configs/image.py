@@ -38,6 +38,15 @@ def base(setting: str, architecture: str) -> ml_collections.ConfigDict:
     c.num_steps = 500000           # scripts' --nsteps
     c.seed = 125                   # scripts' --seed
 
+    # Data, logging and checkpoints (this project's; the reference logs every 300 s and checkpoints hourly).
+    c.data_dir = ""                # "" = TFDS' default (~/tensorflow_datasets); local or gs://
+    c.fake_data = False            # deterministic random images instead of the dataset (smoke runs, benchmarks)
+    c.steps_per_execution = 10
+    c.log_every = 100
+    c.sample_every = 5000          # the reference writes an 8×8 sample grid every 5000 steps
+    c.checkpoint_every = 5000
+    c.keep_checkpoints = 5
+
     c.game = ml_collections.ConfigDict()
     c.game.family = "vanilla"
     c.game.generator_loss = "non_saturating"       # paper Sec. 7: the non-saturating loss for all methods

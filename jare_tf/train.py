@@ -1,14 +1,17 @@
 r"""jare-train: train one method on one setting.
 
     jare-train --setting=isotropic --method=jare --workdir=/tmp/iso_jare
+    jare-train --setting=C --method=jare --fake_data --num_steps=50 --batch_size=16 --workdir=/tmp/C_jare
+    jare-train --setting=A --method=sngan --data_dir=gs://bucket/tfds --workdir=gs://bucket/runs/A_sngan
     jare-train --setting=dirac --method=r1 --config.method.options.r1.gamma=1 --workdir=/tmp/dirac_r1
     jare-train --setting=mog --method=conopt --num_steps=20000 --workdir=/tmp/mog_conopt
 
 --setting picks configs/<setting>.py, whose values are the defaults; any single value can be overridden with
---config.<path>=<value> (ml_collections config flags), and --num_steps / --seed are shortcuts for
---config.num_steps / --config.seed. The resolved config is written to <workdir>/config.json, TensorBoard
-events to <workdir>/train, the final metrics to <workdir>/metrics.json and every log point to
-<workdir>/history.json.
+--config.<path>=<value> (ml_collections config flags); --num_steps, --seed, --batch_size (global), --data_dir,
+--fake_data and --checkpoint_every are shortcuts for the config values of the same names. The resolved config
+is written to <workdir>/config.json, TensorBoard events to <workdir>/train and the final metrics to
+<workdir>/metrics.json; toy runs add <workdir>/history.json, image runs keep checkpoints in
+<workdir>/checkpoints and resume from the latest when the same command runs again.
 """
 
 import os
@@ -16,18 +19,26 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from absl import app, flags  # noqa: E402
+from absl import app, flags, logging  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
 from jare_tf import methods, settings  # noqa: E402
-from jare_tf.configs import SETTINGS  # noqa: E402
+from jare_tf.configs import ALIASES, SETTINGS, TOY_SETTINGS  # noqa: E402
 
-flags.DEFINE_string("setting", "isotropic", f"Setting (config file under configs/): {', '.join(SETTINGS)}.")
+flags.DEFINE_string("setting", "isotropic", f"Setting (config file under configs/): {', '.join(ALIASES)}, "
+                    f"{', '.join(SETTINGS)}.")
 flags.DEFINE_string("method", "jare", "Update rule: " + ", ".join(methods.names()) + ".")
 flags.DEFINE_string("workdir", None, "Output folder (TensorBoard events, config.json, metrics.json).")
 flags.DEFINE_integer("num_steps", None, "Shortcut for --config.num_steps.")
 flags.DEFINE_integer("seed", None, "Shortcut for --config.seed.")
+flags.DEFINE_integer("batch_size", None, "Global batch size; shortcut for --config.batch_size.")
+flags.DEFINE_string("data_dir", None, "Image settings: TFDS data_dir (local or gs://); --config.data_dir.")
+flags.DEFINE_bool("fake_data", None, "Image settings: deterministic random images; --config.fake_data.")
+flags.DEFINE_integer("checkpoint_every", None, "Image settings: steps between checkpoints; "
+                     "--config.checkpoint_every.")
 FLAGS = flags.FLAGS
+#: Flags that are shortcuts for --config.<name>.
+SHORTCUTS = ("num_steps", "seed", "batch_size", "data_dir", "fake_data", "checkpoint_every")
 
 
 def _setting_from_argv(argv) -> str:
@@ -57,6 +68,7 @@ def _check_overrides(argv, config) -> None:
 
 
 def main(argv):
+    logging.set_verbosity(logging.WARNING)    # keep the progress output readable (checkpoint INFO lines)
     if len(argv) > 1:
         print(f"jare-train: error: unexpected arguments {argv[1:]}", file=sys.stderr)
         return 2
@@ -65,14 +77,19 @@ def main(argv):
               file=sys.stderr)
         return 2
     config = FLAGS.config
-    if FLAGS.num_steps is not None:
-        config.num_steps = FLAGS.num_steps
-    if FLAGS.seed is not None:
-        config.seed = FLAGS.seed
-    from jare_tf.training.toy_trainer import ToyRun
+    for name in SHORTCUTS:
+        if FLAGS[name].value is not None:
+            if name not in config:
+                print(f"jare-train: error: --{name} does not apply to --setting={FLAGS.setting}.", file=sys.stderr)
+                return 2
+            config[name] = FLAGS[name].value
     try:
-        run = ToyRun(config, FLAGS.method)
-        result = run.train(FLAGS.workdir)
+        if config.setting in TOY_SETTINGS:
+            from jare_tf.training.toy_trainer import ToyRun
+            result = ToyRun(config, FLAGS.method).train(FLAGS.workdir)
+        else:
+            from jare_tf.training.image_trainer import ImageRun
+            result = ImageRun(config, FLAGS.method).train(FLAGS.workdir)
     except ValueError as e:
         print(f"jare-train: error: {e}", file=sys.stderr)
         return 2

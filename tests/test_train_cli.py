@@ -25,10 +25,26 @@ def test_train_writes_config_events_and_metrics_with_overrides(tmp_path):
     assert "step 30/30" in proc.stdout and "tensorboard --logdir" in proc.stdout
 
 
+def test_image_training_from_the_command_line_resumes(tmp_path):
+    workdir = tmp_path / "C_jare"
+    args = ["--setting=C", "--method=jare", "--fake_data", "--batch_size=4", f"--workdir={workdir}",
+            "--config.steps_per_execution=2"]
+    proc = run("jare_tf.train", *args, "--num_steps=4", "--checkpoint_every=2")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert sorted(os.listdir(workdir / "checkpoints"))[:2] == ["checkpoint", "ckpt-2.data-00000-of-00001"]
+    assert json.load(open(workdir / "metrics.json"))["step"] == 4
+    assert json.load(open(workdir / "config.json"))["batch_size"] == 4
+    proc = run("jare_tf.train", *args, "--num_steps=6")
+    assert proc.returncode == 0 and "Resuming" in proc.stdout + proc.stderr
+    assert json.load(open(workdir / "metrics.json"))["step"] == 6
+
+
 def test_train_errors_are_clear_and_early(tmp_path):
     for args, message in ((["--setting=cifar"], "valid settings"),
                           (["--method=simgd"], "valid methods"),
                           (["--config.data.nope=1"], "config.data has no 'nope'"),
+                          (["--setting=C", f"--data_dir={tmp_path}"], "tfds build cifar10"),
+                          (["--fake_data"], "--fake_data does not apply"),
                           ([], "--workdir is required")):
         workdir = [] if args == [] else [f"--workdir={tmp_path}"]
         proc = run("jare_tf.train", *args, *workdir)

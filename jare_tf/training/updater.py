@@ -21,6 +21,9 @@ class Updater:
                  reducer: base.VectorReducer = base.LOCAL):
         method.check_game(game)
         self.method, self.game, self.optimizers, self.reducer = method, game, optimizers, reducer
+        # Build the optimizers' slots now, eagerly, rather than inside a traced loop.
+        for optimizer, variables in zip(optimizers, game.variables()):
+            optimizer.build(variables)
         self._projects = type(method).project is not base.Method.project
 
     def step(self, next_batch: Callable[[int], Dict[str, tf.Tensor]]) -> Dict[str, tf.Tensor]:

@@ -1,0 +1,116 @@
+"""Image data of the CIFAR-10, CelebA and ImageNet settings: TFDS, scaled to [−1, 1], no augmentation (as the
+reference, reference_spec A.2), or deterministic fake images for smoke runs and benchmarks (`--fake_data`).
+
+Every minibatch is a function of (seed, step): the real images of step s are examples s·B … s·B + B − 1 of an
+infinite stream that visits the training split in a fresh seeded permutation each epoch
+(`tf.random.experimental.index_shuffle`), and the latents of step s are drawn from a stateless RNG keyed by
+(seed, step). So a run is reproducible, resumes exactly from its step, and is the same whatever number of devices
+share the global batch. The split is decoded once into memory (CIFAR-10: 150 MB of uint8; CelebA at 64×64:
+about 2 GB); this project's CelebA and ImageNet preprocessing (centre crop, bilinear resize) is documented in
+`PREPROCESS`.
+"""
+
+import dataclasses
+from typing import Callable, Dict, Optional
+
+import numpy as np
+import tensorflow as tf
+
+from jare_tf.data.synthetic import step_seed
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageDataset:
+    name: str
+    split: str
+    #: How to prepare it when it is missing (appended to the error).
+    how_to_prepare: str
+
+
+DATASETS = {
+    "cifar10": ImageDataset("cifar10", "train", "tfds build cifar10 --data_dir={data_dir}"),
+    "celeb_a": ImageDataset("celeb_a", "train", "tfds build celeb_a --data_dir={data_dir} (the files come from "
+                            "Google Drive; if the download fails, place them in {data_dir}/downloads/manual)"),
+    "imagenet2012": ImageDataset("imagenet2012", "train", "download ILSVRC2012_img_train.tar from image-net.org "
+                                 "into {data_dir}/downloads/manual, then tfds build imagenet2012 "
+                                 "--data_dir={data_dir}"),
+}
+
+
+class DatasetNotPrepared(ValueError):
+    pass
+
+
+def _centre_crop_resize(image: tf.Tensor, size: int, crop: Optional[int] = None) -> tf.Tensor:
+    h, w = tf.shape(image)[0], tf.shape(image)[1]
+    side = tf.minimum(h, w) if crop is None else tf.constant(crop)
+    top, left = (h - side) // 2, (w - side) // 2
+    image = image[top:top + side, left:left + side]
+    image = tf.image.resize(image, [size, size], method="bilinear", antialias=True)
+    return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+
+
+#: Per-dataset preprocessing to uint8 of the setting's size. CIFAR-10 is used as it is (32×32). CelebA: a centre
+#: 140×140 crop of the 178×218 aligned faces, resized to 64×64 (this project's choice; the paper does not say).
+#: ImageNet: the largest centre square, resized to 128×128 (this project's choice).
+PREPROCESS: Dict[str, Callable[[tf.Tensor, int], tf.Tensor]] = {
+    "cifar10": lambda image, size: image,
+    "celeb_a": lambda image, size: _centre_crop_resize(image, size, crop=140),
+    "imagenet2012": lambda image, size: _centre_crop_resize(image, size),
+}
+
+
+def load_split(name: str, image_size: int, data_dir: Optional[str]) -> np.ndarray:
+    """The whole training split as uint8 [N, size, size, 3]; a clear error when it is not prepared."""
+    import tensorflow_datasets as tfds
+    if name not in DATASETS:
+        raise ValueError(f"Unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.")
+    spec = DATASETS[name]
+    builder = tfds.builder(name, data_dir=data_dir)
+    try:
+        ds = builder.as_dataset(split=spec.split, shuffle_files=False)
+    except (AssertionError, FileNotFoundError, tfds.core.registered.DatasetNotFoundError) as e:
+        where = data_dir or builder.data_dir
+        raise DatasetNotPrepared(
+            f"Dataset {name!r} ({spec.split} split) is not prepared under --data_dir={where}. Prepare it once with: "
+            + spec.how_to_prepare.format(data_dir=data_dir or "~/tensorflow_datasets")
+            + f", or pass --data_dir where it is prepared, or train on --fake_data. ({type(e).__name__})") from None
+    images = ds.map(lambda ex: PREPROCESS[name](ex["image"], image_size), num_parallel_calls=tf.data.AUTOTUNE)
+    array = np.concatenate(list(images.batch(1024).as_numpy_iterator()), axis=0)
+    if array.shape[1:] != (image_size, image_size, 3):
+        raise ValueError(f"{name} images are {array.shape[1:]}, expected {(image_size, image_size, 3)}.")
+    return array
+
+
+def to_unit_range(images_uint8: tf.Tensor) -> tf.Tensor:
+    """uint8 [0, 255] → float32 [−1, 1] (x/127.5 − 1, the reference's 2·(x/255) − 1)."""
+    return tf.cast(images_uint8, tf.float32) / 127.5 - 1.0
+
+
+def epoch_permutation(n: tf.Tensor, epoch: tf.Tensor, seed: int) -> tf.Tensor:
+    """The order in which epoch `epoch` visits the n examples (a stateless function of seed and epoch)."""
+    key = tf.random.experimental.stateless_fold_in(tf.constant([seed, 0x0DA7A], tf.int32), epoch)
+    return tf.argsort(tf.random.stateless_uniform(tf.reshape(n, [1]), key))
+
+
+def permuted_batch(images: tf.Tensor, step: tf.Tensor, batch_size: int, seed: int) -> tf.Tensor:
+    """Examples step·B … step·B + B − 1 of the stream that runs through `images` in a new permutation per epoch
+    (a batch spans at most two epochs when B ≤ n)."""
+    n = tf.cast(tf.shape(images)[0], tf.int64)
+    index = tf.cast(step, tf.int64) * batch_size + tf.range(batch_size, dtype=tf.int64)
+    epoch, position = index // n, index % n
+    first = epoch_permutation(n, epoch[0], seed)
+    second = epoch_permutation(n, epoch[-1], seed)
+    order = tf.where(epoch == epoch[0], tf.gather(first, position), tf.gather(second, position))
+    return tf.gather(images, order)
+
+
+def fake_images(step: tf.Tensor, batch_size: int, image_size: int, seed: int) -> tf.Tensor:
+    """Deterministic random images in [−1, 1] for step `step` (smoke runs and benchmarks)."""
+    return tf.random.stateless_uniform([batch_size, image_size, image_size, 3],
+                                       step_seed(seed + 1, step, 99), -1.0, 1.0)
+
+
+def latents(step: tf.Tensor, k: int, batch_size: int, z_dim: int, seed: int) -> tf.Tensor:
+    """z ~ N(0, I) for the k-th minibatch of step `step`."""
+    return tf.random.stateless_normal([batch_size, z_dim], step_seed(seed, step, k))

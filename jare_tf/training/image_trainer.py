@@ -1,0 +1,157 @@
+"""Training on the image settings (A–F, CelebA, ImageNet) with keras.Model.fit.
+
+`ImageRun(config, method).train(workdir)`: builds the Game and the GANModel, restores the latest checkpoint of
+`workdir/checkpoints` if there is one (so running the same command again resumes), and fits the remaining steps
+with `steps_per_execution` steps per call and a progress bar. The Monitor callback writes TensorBoard scalars
+(losses, gradient norms, regulariser values) every `log_every` steps and an 8×8 grid of samples from a fixed z
+every `sample_every` steps to `workdir/train`, and saves a checkpoint (models, both optimizers, iteration) every
+`checkpoint_every` steps and at the end — never one with non-finite parameters. `metrics.json` holds the final
+step and losses.
+"""
+
+import json
+import math
+import os
+import time
+from typing import Callable, Dict
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from jare_tf import methods, settings
+from jare_tf.data import images
+from jare_tf.training import optimizers
+from jare_tf.training.gan_model import GANModel
+from jare_tf.training.toy_trainer import write_json
+
+GRID = 8
+
+
+def sample_grid(samples: tf.Tensor) -> tf.Tensor:
+    """[64, H, W, 3] in [−1, 1] → one [1, 8H, 8W, 3] image in [0, 1]."""
+    n, h, w, c = samples.shape
+    x = tf.reshape((samples[:GRID * GRID] + 1.0) / 2.0, [GRID, GRID, h, w, c])
+    x = tf.transpose(x, [0, 2, 1, 3, 4])
+    return tf.clip_by_value(tf.reshape(x, [1, GRID * h, GRID * w, c]), 0.0, 1.0)
+
+
+class NonFiniteError(RuntimeError):
+    pass
+
+
+class Monitor(keras.callbacks.Callback):
+    """TensorBoard scalars and sample grids, and checkpoints, at step boundaries."""
+
+    def __init__(self, run: "ImageRun", writer, manager: tf.train.CheckpointManager):
+        super().__init__()
+        self.run, self.writer, self.manager = run, writer, manager
+        self.last_step = None
+        self.last_logs: Dict[str, float] = {}
+
+    def _crossed(self, every: int, step: int) -> bool:
+        return every > 0 and step // every > self.last_step // every
+
+    def on_train_begin(self, logs=None):
+        self.last_step = int(self.run.model.iteration.numpy())
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.run.model.iteration.numpy())
+        c = self.run.config
+        self.last_logs = {k: float(v) for k, v in (logs or {}).items()}
+        if self._crossed(c.log_every, step) or step == c.num_steps:
+            with self.writer.as_default(step=step):
+                for key, value in self.last_logs.items():
+                    tf.summary.scalar(key, value)
+        if self._crossed(c.sample_every, step):
+            self.write_samples(step)
+        if self._crossed(c.checkpoint_every, step):
+            self.save(step)
+        self.last_step = step
+
+    def write_samples(self, step: int):
+        with self.writer.as_default(step=step):
+            tf.summary.image("samples", sample_grid(self.run.samples()))
+
+    def save(self, step: int):
+        bad = [v.name for v in self.run.model.generator.weights + self.run.model.discriminator.weights
+               if not bool(tf.reduce_all(tf.math.is_finite(v)))]
+        if bad:
+            raise NonFiniteError(f"Non-finite parameters at step {step} ({', '.join(bad[:3])}); the last finite "
+                                 f"checkpoint in {self.manager.directory} is kept.")
+        self.manager.save(checkpoint_number=step)
+
+    def on_train_end(self, logs=None):
+        step = int(self.run.model.iteration.numpy())
+        self.write_samples(step)
+        self.save(step)
+        self.writer.flush()
+
+
+class ImageRun:
+    """One method on one image setting."""
+
+    def __init__(self, config, method_name: str):
+        if config.batch_size <= 0 or config.num_steps < 0 or config.steps_per_execution <= 0:
+            raise ValueError(f"Need --batch_size > 0, --num_steps >= 0 and steps_per_execution > 0; got "
+                             f"{config.batch_size}, {config.num_steps} and {config.steps_per_execution}.")
+        self.config = config
+        self.method = methods.get(method_name, **settings.method_options(config, method_name))
+        keras.utils.set_random_seed(config.seed)          # the initial weights are a function of the seed
+        self.game = settings.image_game(config, self.method)
+        opts = optimizers.for_players(config.optimizer.g, config.optimizer.d, self.method.optimizer_overrides())
+        self.model = GANModel(self.game, self.method, opts, config.seed)
+        self.model.compile(optimizer=None, steps_per_execution=config.steps_per_execution)
+        self.minibatches = self.model.updater.batches_per_step()
+        self.real = None if config.fake_data else tf.constant(
+            images.load_split(config.dataset, config.image_size, config.data_dir or None))
+        self.fixed_z = tf.random.stateless_normal([GRID * GRID, config.z_dim], [config.seed, 0x6B1D])
+
+    def samples(self) -> tf.Tensor:
+        x, _ = self.game.generate(self.game.params().g, self.fixed_z, self.game.state().g)
+        return x
+
+    def dataset(self, start: int, stop: int) -> tf.data.Dataset:
+        c, k_per_step = self.config, self.minibatches
+
+        def make(step):
+            reals, zs = [], []
+            for k in range(k_per_step):
+                index = step * k_per_step + k
+                if self.real is None:
+                    reals.append(images.fake_images(index, c.batch_size, c.image_size, c.seed))
+                else:
+                    reals.append(images.to_unit_range(images.permuted_batch(self.real, index, c.batch_size,
+                                                                            c.seed)))
+                zs.append(images.latents(step, k, c.batch_size, c.z_dim, c.seed))
+            return {"real": tf.stack(reals), "z": tf.stack(zs)}
+
+        return tf.data.Dataset.range(start, stop).map(make, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
+            tf.data.AUTOTUNE)
+
+    def train(self, workdir: str, log: Callable[[str], None] = print, verbose: int = 1) -> Dict[str, object]:
+        c = self.config
+        os.makedirs(workdir, exist_ok=True)
+        checkpoint = self.model.checkpoint()
+        manager = tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"),
+                                             max_to_keep=c.keep_checkpoints)
+        if manager.latest_checkpoint:
+            checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+            log(f"Resuming {manager.latest_checkpoint} at step {int(self.model.iteration.numpy())}.")
+        write_json(os.path.join(workdir, "config.json"), dict(
+            c.to_dict(), method=self.method.name, family=self.game.family,
+            method_options=settings.method_options(c, self.method.name)))
+        start = int(self.model.iteration.numpy())
+        writer = tf.summary.create_file_writer(os.path.join(workdir, "train"))
+        monitor = Monitor(self, writer, manager)
+        t0 = time.perf_counter()
+        if start < c.num_steps:
+            self.model.fit(self.dataset(start, c.num_steps), epochs=1, steps_per_epoch=c.num_steps - start,
+                           callbacks=[monitor], verbose=verbose)
+        seconds = time.perf_counter() - t0
+        final = {"step": int(self.model.iteration.numpy()), **monitor.last_logs}
+        if start < c.num_steps:
+            final["seconds_per_step"] = seconds / (c.num_steps - start)
+        write_json(os.path.join(workdir, "metrics.json"),
+                   {k: v for k, v in final.items() if not isinstance(v, float) or math.isfinite(v)})
+        return dict(final, seconds=seconds)

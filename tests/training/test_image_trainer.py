@@ -1,0 +1,86 @@
+"""Image training: TFDS pipelines (tfds.testing.mock_data), fake data, two steps of every method on A, C and E,
+exact resume, and the missing-dataset error."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from jare_tf import methods, settings
+from jare_tf.data import images
+from jare_tf.training.image_trainer import ImageRun
+
+
+def tiny(setting, **overrides):
+    c = settings.load(setting)
+    c.fake_data, c.batch_size, c.steps_per_execution = True, 2, 1
+    c.log_every, c.sample_every, c.checkpoint_every = 1, 0, 0
+    for key, value in overrides.items():
+        c[key] = value
+    return c
+
+
+def flat_params(run):
+    return np.concatenate([np.ravel(v.numpy()) for v in run.model.generator.trainable_variables
+                           + run.model.discriminator.trainable_variables])
+
+
+@pytest.mark.parametrize("setting", ["A", "C", "E"])
+def test_two_training_steps_for_every_method(setting, tmp_path):
+    for name in methods.names():
+        run = ImageRun(tiny(setting, num_steps=2), name)
+        before = flat_params(run)
+        result = run.train(str(tmp_path / name), log=lambda s: None, verbose=0)
+        after = flat_params(run)
+        assert result["step"] == 2, name
+        assert np.all(np.isfinite(after)) and not np.allclose(before, after), name
+        metrics = json.load(open(tmp_path / name / "metrics.json"))
+        assert metrics["step"] == 2 and "loss/d" in metrics
+
+
+@pytest.mark.parametrize("method", ["jare", "altgd", "wgan_gp"])
+def test_a_resumed_run_ends_with_the_parameters_of_an_uninterrupted_one(method, tmp_path):
+    straight = ImageRun(tiny("C", num_steps=4), method)
+    straight.train(str(tmp_path / "straight"), log=lambda s: None, verbose=0)
+    first = ImageRun(tiny("C", num_steps=2), method)
+    first.train(str(tmp_path / "resumed"), log=lambda s: None, verbose=0)
+    messages = []
+    second = ImageRun(tiny("C", num_steps=4), method)
+    second.train(str(tmp_path / "resumed"), log=messages.append, verbose=0)
+    assert any("Resuming" in m and "step 2" in m for m in messages)
+    np.testing.assert_allclose(flat_params(second), flat_params(straight), rtol=0, atol=1e-6)
+    # Both optimizers' state was restored too: their iteration counters match.
+    assert int(second.model.d_optimizer.iterations.numpy()) == int(straight.model.d_optimizer.iterations.numpy())
+
+
+def test_tfds_pipeline_on_mock_data(tmp_path):
+    with tfds.testing.mock_data(num_examples=24):
+        array = images.load_split("cifar10", 32, None)
+        assert array.shape == (24, 32, 32, 3) and array.dtype == np.uint8
+        run = ImageRun(tiny("C", num_steps=2, fake_data=False), "gan")
+        batch = next(iter(run.dataset(0, 2)))
+        assert batch["real"].shape == (1, 2, 32, 32, 3) and batch["z"].shape == (1, 2, 128)
+        assert float(tf.reduce_min(batch["real"])) >= -1.0 and float(tf.reduce_max(batch["real"])) <= 1.0
+        assert run.train(str(tmp_path / "mock"), log=lambda s: None, verbose=0)["step"] == 2
+
+
+def test_data_order_is_a_function_of_the_step():
+    real = tf.constant(np.arange(10, dtype=np.uint8).reshape(10, 1, 1, 1).repeat(3, -1))
+    stream = np.concatenate([images.permuted_batch(real, s, 4, 7).numpy()[:, 0, 0, 0] for s in range(5)])
+    assert sorted(stream[:10]) == list(range(10)) and sorted(stream[10:20]) == list(range(10))
+    assert list(stream[:10]) != list(stream[10:20])            # a new permutation each epoch
+    np.testing.assert_array_equal(images.permuted_batch(real, 3, 4, 7), images.permuted_batch(real, 3, 4, 7))
+    z = images.latents(tf.constant(5, tf.int64), 0, 3, 4, seed=1)
+    np.testing.assert_array_equal(z, images.latents(tf.constant(5, tf.int64), 0, 3, 4, seed=1))
+
+
+def test_missing_dataset_names_the_dataset_the_folder_and_the_fix(tmp_path):
+    with pytest.raises(images.DatasetNotPrepared) as e:
+        images.load_split("cifar10", 32, str(tmp_path))
+    message = str(e.value)
+    assert "cifar10" in message and str(tmp_path) in message and "tfds build cifar10" in message
+    with pytest.raises(images.DatasetNotPrepared, match="cifar10"):
+        ImageRun(tiny("C", fake_data=False, data_dir=str(tmp_path)), "gan")
