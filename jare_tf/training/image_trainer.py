@@ -9,14 +9,12 @@ every `sample_every` steps to `workdir/train`, and saves a checkpoint (models, b
 step and losses.
 """
 
-import json
 import math
 import os
 import time
 from typing import Callable, Dict
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from jare_tf import methods, settings

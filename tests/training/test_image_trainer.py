@@ -2,7 +2,6 @@
 exact resume, and the missing-dataset error."""
 
 import json
-import os
 
 import numpy as np
 import pytest
