@@ -83,3 +83,10 @@ def test_missing_dataset_names_the_dataset_the_folder_and_the_fix(tmp_path):
     assert "cifar10" in message and str(tmp_path) in message and "tfds build cifar10" in message
     with pytest.raises(images.DatasetNotPrepared, match="cifar10"):
         ImageRun(tiny("C", fake_data=False, data_dir=str(tmp_path)), "gan")
+
+
+@pytest.mark.parametrize("name, size", [("celeb_a", 64), ("imagenet2012", 128)])
+def test_celeba_and_imagenet_preprocessing_on_mock_data(name, size):
+    with tfds.testing.mock_data(num_examples=3):
+        array = images.load_split(name, size, None)
+    assert array.shape == (3, size, size, 3) and array.dtype == np.uint8
