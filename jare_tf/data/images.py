@@ -25,20 +25,28 @@ class ImageDataset:
     split: str
     #: How to prepare it when it is missing (appended to the error).
     how_to_prepare: str
+    #: Size of the split (TFDS' published count), for the memory check before anything is loaded.
+    num_examples: int
 
 
 DATASETS = {
-    "cifar10": ImageDataset("cifar10", "train", "tfds build cifar10 --data_dir={data_dir}"),
+    "cifar10": ImageDataset("cifar10", "train", "tfds build cifar10 --data_dir={data_dir}", 50000),
     "celeb_a": ImageDataset("celeb_a", "train", "tfds build celeb_a --data_dir={data_dir} (the files come from "
-                            "Google Drive; if the download fails, place them in {data_dir}/downloads/manual)"),
+                            "Google Drive; if the download fails, place them in {data_dir}/downloads/manual)",
+                            162770),
     "imagenet2012": ImageDataset("imagenet2012", "train", "download ILSVRC2012_img_train.tar from image-net.org "
                                  "into {data_dir}/downloads/manual, then tfds build imagenet2012 "
-                                 "--data_dir={data_dir}"),
+                                 "--data_dir={data_dir}", 1281167),
 }
 
 
 class DatasetNotPrepared(ValueError):
     pass
+
+
+#: The split is held in memory as uint8; refuse (before loading) when that would exceed this many bytes.
+#: ImageNet at 128×128 is 1.28M × 49 KB ≈ 63 GB: it needs a streaming pipeline, which this version lacks.
+MAX_IN_MEMORY_BYTES = 16 * 2 ** 30
 
 
 def _centre_crop_resize(image: tf.Tensor, size: int, crop: Optional[int] = None) -> tf.Tensor:
@@ -75,6 +83,13 @@ def load_split(name: str, image_size: int, data_dir: Optional[str]) -> np.ndarra
             f"Dataset {name!r} ({spec.split} split) is not prepared under --data_dir={where}. Prepare it once with: "
             + spec.how_to_prepare.format(data_dir=data_dir or "~/tensorflow_datasets")
             + f", or pass --data_dir where it is prepared, or train on --fake_data. ({type(e).__name__})") from None
+    num_examples = spec.num_examples
+    needed = num_examples * image_size * image_size * 3
+    if needed > MAX_IN_MEMORY_BYTES:
+        raise ValueError(
+            f"{name} at {image_size}×{image_size} needs {needed / 2 ** 30:.0f} GiB in memory ({num_examples} "
+            f"images), more than the {MAX_IN_MEMORY_BYTES / 2 ** 30:.0f} GiB this input pipeline holds; a streaming "
+            f"pipeline for it is not implemented yet. Use --fake_data to exercise the model.")
     images = ds.map(lambda ex: PREPROCESS[name](ex["image"], image_size), num_parallel_calls=tf.data.AUTOTUNE)
     array = np.concatenate(list(images.batch(1024).as_numpy_iterator()), axis=0)
     if array.shape[1:] != (image_size, image_size, 3):

@@ -86,7 +86,14 @@ def test_missing_dataset_names_the_dataset_the_folder_and_the_fix(tmp_path):
 
 
 @pytest.mark.parametrize("name, size", [("celeb_a", 64), ("imagenet2012", 128)])
-def test_celeba_and_imagenet_preprocessing_on_mock_data(name, size):
+def test_celeba_and_imagenet_preprocessing_on_mock_data(name, size, monkeypatch):
+    monkeypatch.setattr(images, "MAX_IN_MEMORY_BYTES", 2 ** 40)
     with tfds.testing.mock_data(num_examples=3):
         array = images.load_split(name, size, None)
     assert array.shape == (3, size, size, 3) and array.dtype == np.uint8
+
+
+def test_imagenet_is_refused_before_it_would_exhaust_memory():
+    with tfds.testing.mock_data(num_examples=3):
+        with pytest.raises(ValueError, match="streaming pipeline"):
+            images.load_split("imagenet2012", 128, None)
