@@ -28,6 +28,7 @@ setuptools.setup(
             "jare-spectrum=jare_tf.spectrum:run",
             "jare-train=jare_tf.train:run",
             "jare-reproduce=jare_tf.reproduce:run",
+            "jare-eval=jare_tf.evaluate:run",
         ],
     },
 )

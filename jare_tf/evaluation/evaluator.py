@@ -1,0 +1,148 @@
+"""Evaluate the checkpoints of a training workdir: IS, FID and KID with provenance, written to eval.json,
+TensorBoard (`workdir/eval`) and a PNG sample sheet per checkpoint.
+
+Protocols (FID numbers are only comparable within one: the network, the sample counts, the reference split and
+the resize filter all move CIFAR-10 FID by several points):
+* "default": 50,000 samples; IS in 10 splits; FID and KID against the whole training split; tf2_bilinear resize.
+* "jare_paper" (reference_spec D): IS on 50,000 samples truncated to uint8, 10 splits; FID on 12,800 float
+  samples against 12,800 training images; tf1_legacy resize. (The reference takes IS from the Inception logits
+  without the softmax bias; whether the TF-Hub module's logits include it is unverified, so this protocol uses
+  the module's logits as they are.)
+Samples are generated in batches of 64 from a seeded latent stream, with the generator's batch statistics where
+it has BN (setting A), as the reference does.
+"""
+
+import dataclasses
+import json
+import os
+import re
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+import tensorflow as tf
+
+from jare_tf.data import images
+from jare_tf.evaluation import image_metrics
+from jare_tf.evaluation.classifier import Classifier
+from jare_tf.models import architectures
+from jare_tf.training.image_trainer import sample_grid
+from jare_tf.training.toy_trainer import write_json
+
+SAMPLE_BATCH = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    name: str
+    n_fake: int
+    n_real: Optional[int]          # None: the whole split
+    fid_fake: Optional[int]        # None: all n_fake samples
+    splits: int
+    resize: str
+    is_uint8: bool
+
+
+PROTOCOLS = {
+    "default": Protocol("default", 50000, None, None, 10, "tf2_bilinear", False),
+    "jare_paper": Protocol("jare_paper", 50000, 12800, 12800, 10, "tf1_legacy", True),
+}
+
+
+def checkpoint_step(path: str) -> int:
+    match = re.search(r"ckpt-(\d+)$", path)
+    if not match:
+        raise ValueError(f"Not a training checkpoint path: {path}")
+    return int(match.group(1))
+
+
+class Evaluator:
+    def __init__(self, workdir: str, classifier: Classifier, protocol: Protocol, seed: int = 0,
+                 data_dir: Optional[str] = None, stats_dir: Optional[str] = None):
+        path = os.path.join(workdir, "config.json")
+        if not os.path.exists(path):
+            raise ValueError(f"{workdir} has no config.json: not a jare-train image workdir.")
+        with open(path, encoding="utf-8") as f:
+            self.config = json.load(f)
+        if "architecture" not in self.config:
+            raise ValueError(f"{workdir} is a toy run ({self.config.get('setting')}); jare-eval evaluates images.")
+        self.workdir, self.classifier, self.protocol, self.seed = workdir, classifier, protocol, seed
+        self.data_dir = data_dir if data_dir is not None else (self.config.get("data_dir") or None)
+        self.stats_dir = stats_dir
+        self.generator = architectures.build(self.config["architecture"], self.config["z_dim"])[0]
+        self.checkpoint = tf.train.Checkpoint(generator=self.generator)
+        self.eval_dir = os.path.join(workdir, "eval")
+        self.writer = tf.summary.create_file_writer(self.eval_dir)
+
+    # --- checkpoints ----------------------------------------------------------------------------------------------
+    def checkpoints(self) -> List[Tuple[int, str]]:
+        state = tf.train.get_checkpoint_state(os.path.join(self.workdir, "checkpoints"))
+        paths = list(state.all_model_checkpoint_paths) if state else []
+        return sorted((checkpoint_step(p), p) for p in paths)
+
+    def records(self) -> List[Dict[str, object]]:
+        path = os.path.join(self.workdir, "eval.json")
+        if not os.path.exists(path):
+            return []
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+
+    def evaluated_steps(self) -> set:
+        return {r["step"] for r in self.records() if r["protocol"] == self.protocol.name}
+
+    # --- data -----------------------------------------------------------------------------------------------------
+    def fake_batches(self, n: int):
+        z_dim = self.config["z_dim"]
+        for start in range(0, n, SAMPLE_BATCH):
+            z = tf.random.stateless_normal([SAMPLE_BATCH, z_dim], [self.seed, start])
+            x = self.generator(z, training=True)[: n - start]
+            if self.protocol.is_uint8:
+                x = tf.cast(tf.cast(tf.clip_by_value((x + 1.0) * 127.5, 0.0, 255.0), tf.uint8), tf.float32)
+                x = x / 127.5 - 1.0
+            yield x
+
+    def real_source(self) -> Tuple[str, int, callable]:
+        """(dataset name, number of real images, batch generator)."""
+        size = self.config["image_size"]
+        if self.config.get("fake_data"):
+            n = self.protocol.n_real or 2048
+            return "fake_images", n, lambda: (images.fake_images(i, min(SAMPLE_BATCH, n - i * SAMPLE_BATCH), size,
+                                                                  self.config["seed"])
+                                              for i in range(-(-n // SAMPLE_BATCH)))
+        split = images.load_split(self.config["dataset"], size, self.data_dir)
+        n = min(self.protocol.n_real or len(split), len(split))
+        order = np.random.default_rng(self.seed).permutation(len(split))[:n]
+        return self.config["dataset"], n, lambda: (images.to_unit_range(split[order[i:i + SAMPLE_BATCH]])
+                                                   for i in range(0, n, SAMPLE_BATCH))
+
+    # --- one checkpoint ---------------------------------------------------------------------------------------------
+    def evaluate(self, step: int, path: str) -> Dict[str, object]:
+        self.checkpoint.restore(path).expect_partial()
+        p = self.protocol
+        fake = image_metrics.activations(self.classifier, self.fake_batches(p.n_fake))
+        dataset, n_real, real_batches = self.real_source()
+        key = {"dataset": dataset, "split": "train", "resolution": self.config["image_size"],
+               "network_sha256": self.classifier.sha256, "resize": p.resize, "n_real": n_real, "seed": self.seed}
+        real = image_metrics.real_statistics(
+            key, lambda: image_metrics.activations(self.classifier, real_batches())["pool"], self.stats_dir)
+        fid_pool = fake["pool"][: p.fid_fake or p.n_fake]
+        fake_stats = image_metrics.statistics(fid_pool)
+        record = {"step": step, "checkpoint": path, "protocol": p.name,
+                  **image_metrics.inception_score(fake["logits"], p.splits),
+                  "fid": image_metrics.fid_from_statistics(real["mu"], real["sigma"], fake_stats["mu"],
+                                                           fake_stats["sigma"]),
+                  **image_metrics.kid(real["kid_pool"], fid_pool[: image_metrics.KID_REAL_ACTIVATIONS]),
+                  "provenance": {"classifier": self.classifier.name, "network_sha256": self.classifier.sha256,
+                                 "resize": p.resize, "n_real": n_real, "n_fake_is": p.n_fake,
+                                 "n_fake_fid": len(fid_pool), "is_splits": p.splits, "is_uint8": p.is_uint8,
+                                 "reference_split": f"{dataset}/train", "seed": self.seed}}
+        write_json(os.path.join(self.workdir, "eval.json"), self.records() + [record])
+        with self.writer.as_default(step=step):
+            for name in ("is_mean", "fid", "kid_mean"):
+                tf.summary.scalar(f"{p.name}/{name}", record[name])
+            grid = sample_grid(tf.concat(list(self.fake_batches(SAMPLE_BATCH)), axis=0))
+            tf.summary.image("samples", grid)
+        self.writer.flush()
+        os.makedirs(self.eval_dir, exist_ok=True)
+        png = tf.io.encode_png(tf.cast(tf.round(grid[0] * 255.0), tf.uint8))
+        tf.io.write_file(os.path.join(self.eval_dir, f"samples_{step:07d}.png"), png)
+        return record
