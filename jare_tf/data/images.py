@@ -3,11 +3,11 @@ reference, reference_spec A.2), or deterministic fake images for smoke runs and 
 
 Every minibatch is a function of (seed, step): the real images of step s are examples s·B … s·B + B − 1 of an
 infinite stream that visits the training split in a fresh seeded permutation each epoch
-(`tf.random.experimental.index_shuffle`), and the latents of step s are drawn from a stateless RNG keyed by
+(a stateless argsort keyed by (seed, epoch)), and the latents of step s are drawn from a stateless RNG keyed by
 (seed, step). So a run is reproducible, resumes exactly from its step, and is the same whatever number of devices
-share the global batch. The split is decoded once into memory (CIFAR-10: 150 MB of uint8; CelebA at 64×64:
-about 2 GB); this project's CelebA and ImageNet preprocessing (centre crop, bilinear resize) is documented in
-`PREPROCESS`.
+share the global batch. Splits that fit (CIFAR-10: 150 MB of uint8; CelebA at 64×64: about 2 GB) are decoded
+once into memory; larger ones (ImageNet) are streamed in a seeded shuffle that a resumed run replays (`stream`).
+This project's CelebA and ImageNet preprocessing (centre crop, bilinear resize) is documented in `PREPROCESS`.
 """
 
 import dataclasses
@@ -44,8 +44,8 @@ class DatasetNotPrepared(ValueError):
     pass
 
 
-#: The split is held in memory as uint8; refuse (before loading) when that would exceed this many bytes.
-#: ImageNet at 128×128 is 1.28M × 49 KB ≈ 63 GB: it needs a streaming pipeline, which this version lacks.
+#: Splits up to this many bytes (as uint8) are held in memory and indexed by step; larger ones (ImageNet at 128×128
+#: is 1.28M × 49 KB ≈ 63 GB) are streamed (`stream`).
 MAX_IN_MEMORY_BYTES = 16 * 2 ** 30
 
 
@@ -68,33 +68,69 @@ PREPROCESS: Dict[str, Callable[[tf.Tensor, int], tf.Tensor]] = {
 }
 
 
-def load_split(name: str, image_size: int, data_dir: Optional[str]) -> np.ndarray:
-    """The whole training split as uint8 [N, size, size, 3]; a clear error when it is not prepared."""
+def _open(name: str, data_dir: Optional[str], **as_dataset_kwargs):
+    """(spec, tf.data.Dataset of the training split) with a clear error when the dataset is not prepared."""
     import tensorflow_datasets as tfds
     if name not in DATASETS:
         raise ValueError(f"Unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.")
     spec = DATASETS[name]
     builder = tfds.builder(name, data_dir=data_dir)
     try:
-        ds = builder.as_dataset(split=spec.split, shuffle_files=False)
+        return spec, builder.as_dataset(split=spec.split, shuffle_files=False, **as_dataset_kwargs)
     except (AssertionError, FileNotFoundError, tfds.core.registered.DatasetNotFoundError) as e:
         where = data_dir or builder.data_dir
         raise DatasetNotPrepared(
             f"Dataset {name!r} ({spec.split} split) is not prepared under --data_dir={where}. Prepare it once with: "
             + spec.how_to_prepare.format(data_dir=data_dir or "~/tensorflow_datasets")
             + f", or pass --data_dir where it is prepared, or train on --fake_data. ({type(e).__name__})") from None
-    num_examples = spec.num_examples
-    needed = num_examples * image_size * image_size * 3
+
+
+def in_memory_bytes(name: str, image_size: int) -> int:
+    if name not in DATASETS:
+        raise ValueError(f"Unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.")
+    return DATASETS[name].num_examples * image_size * image_size * 3
+
+
+def fits_in_memory(name: str, image_size: int) -> bool:
+    return in_memory_bytes(name, image_size) <= MAX_IN_MEMORY_BYTES
+
+
+def load_split(name: str, image_size: int, data_dir: Optional[str]) -> np.ndarray:
+    """The whole training split as uint8 [N, size, size, 3]; a clear error when it is not prepared, and a refusal
+    (before loading) when it would not fit in memory — `stream` serves those datasets."""
+    needed = in_memory_bytes(name, image_size)
     if needed > MAX_IN_MEMORY_BYTES:
         raise ValueError(
-            f"{name} at {image_size}×{image_size} needs {needed / 2 ** 30:.0f} GiB in memory ({num_examples} "
-            f"images), more than the {MAX_IN_MEMORY_BYTES / 2 ** 30:.0f} GiB this input pipeline holds; a streaming "
-            f"pipeline for it is not implemented yet. Use --fake_data to exercise the model.")
+            f"{name} at {image_size}×{image_size} needs {needed / 2 ** 30:.0f} GiB in memory, more than "
+            f"{MAX_IN_MEMORY_BYTES / 2 ** 30:.0f} GiB; use the streaming pipeline (images.stream), which the "
+            f"trainer picks for it automatically.")
+    _, ds = _open(name, data_dir)
     images = ds.map(lambda ex: PREPROCESS[name](ex["image"], image_size), num_parallel_calls=tf.data.AUTOTUNE)
     array = np.concatenate(list(images.batch(1024).as_numpy_iterator()), axis=0)
     if array.shape[1:] != (image_size, image_size, 3):
         raise ValueError(f"{name} images are {array.shape[1:]}, expected {(image_size, image_size, 3)}.")
     return array
+
+
+#: Shuffle buffer of the streaming pipeline (the reference's queue keeps 10,000 examples, reference_spec A.2).
+STREAM_SHUFFLE_BUFFER = 10000
+
+
+def stream(name: str, image_size: int, data_dir: Optional[str], seed: int, batch_size: int,
+           start_minibatch: int = 0) -> tf.data.Dataset:
+    """uint8 minibatches [B, size, size, 3] of an endless, seeded shuffle of the split, starting at minibatch
+    `start_minibatch`, for datasets too large for memory (ImageNet). The order is a deterministic function of
+    the seed; resuming replays it up to the start on the still-encoded records (skip before decoding), which
+    takes minutes after hundreds of thousands of steps but continues exactly where the run stopped."""
+    import tensorflow_datasets as tfds
+    _, ds = _open(name, data_dir, decoders={"image": tfds.decode.SkipDecoding()})
+    decoder = tfds.builder(name, data_dir=data_dir).info.features["image"]
+    ds = ds.map(lambda ex: ex["image"]).repeat().shuffle(STREAM_SHUFFLE_BUFFER, seed=seed,
+                                                         reshuffle_each_iteration=True)
+    ds = ds.skip(int(start_minibatch) * batch_size)
+    ds = ds.map(lambda encoded: PREPROCESS[name](decoder.decode_example(encoded), image_size),
+                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.batch(batch_size, drop_remainder=True)
 
 
 def to_unit_range(images_uint8: tf.Tensor) -> tf.Tensor:

@@ -101,8 +101,11 @@ class ImageRun:
         self.model = GANModel(self.game, self.method, opts, config.seed)
         self.model.compile(optimizer=None, steps_per_execution=config.steps_per_execution)
         self.minibatches = self.model.updater.batches_per_step()
-        self.real = None if config.fake_data else tf.constant(
+        self.streamed = not config.fake_data and not images.fits_in_memory(config.dataset, config.image_size)
+        self.real = None if config.fake_data or self.streamed else tf.constant(
             images.load_split(config.dataset, config.image_size, config.data_dir or None))
+        if self.streamed:   # fail early when it is not prepared
+            images.stream(config.dataset, config.image_size, config.data_dir or None, config.seed, 1)
         self.fixed_z = tf.random.stateless_normal([GRID * GRID, config.z_dim], [config.seed, 0x6B1D])
 
     def samples(self) -> tf.Tensor:
@@ -112,11 +115,13 @@ class ImageRun:
     def dataset(self, start: int, stop: int) -> tf.data.Dataset:
         c, k_per_step = self.config, self.minibatches
 
-        def make(step):
+        def make(step, streamed=None):
             reals, zs = [], []
             for k in range(k_per_step):
                 index = step * k_per_step + k
-                if self.real is None:
+                if streamed is not None:
+                    reals.append(images.to_unit_range(streamed[k]))
+                elif self.real is None:
                     reals.append(images.fake_images(index, c.batch_size, c.image_size, c.seed))
                 else:
                     reals.append(images.to_unit_range(images.permuted_batch(self.real, index, c.batch_size,
@@ -124,8 +129,14 @@ class ImageRun:
                 zs.append(images.latents(step, k, c.batch_size, c.z_dim, c.seed))
             return {"real": tf.stack(reals), "z": tf.stack(zs)}
 
-        return tf.data.Dataset.range(start, stop).map(make, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
-            tf.data.AUTOTUNE)
+        steps = tf.data.Dataset.range(start, stop)
+        if self.streamed:
+            real = images.stream(c.dataset, c.image_size, c.data_dir or None, c.seed, c.batch_size,
+                                 start * k_per_step).batch(k_per_step)
+            ds = tf.data.Dataset.zip((steps, real)).map(make, num_parallel_calls=tf.data.AUTOTUNE)
+        else:
+            ds = steps.map(make, num_parallel_calls=tf.data.AUTOTUNE)
+        return ds.prefetch(tf.data.AUTOTUNE)
 
     def train(self, workdir: str, log: Callable[[str], None] = print, verbose: int = 1) -> Dict[str, object]:
         c = self.config

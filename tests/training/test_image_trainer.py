@@ -93,7 +93,19 @@ def test_celeba_and_imagenet_preprocessing_on_mock_data(name, size, monkeypatch)
     assert array.shape == (3, size, size, 3) and array.dtype == np.uint8
 
 
-def test_imagenet_is_refused_before_it_would_exhaust_memory():
-    with tfds.testing.mock_data(num_examples=3):
+def test_imagenet_is_streamed_not_loaded_and_a_stream_resumes_exactly(tmp_path, monkeypatch):
+    with tfds.testing.mock_data(num_examples=12):
         with pytest.raises(ValueError, match="streaming pipeline"):
             images.load_split("imagenet2012", 128, None)
+        assert not images.fits_in_memory("imagenet2012", 128)
+        monkeypatch.setattr(images, "STREAM_SHUFFLE_BUFFER", 8)
+        whole = [b for b in images.stream("imagenet2012", 128, None, seed=3, batch_size=2).take(6)
+                 .as_numpy_iterator()]
+        assert whole[0].shape == (2, 128, 128, 3) and whole[0].dtype == np.uint8
+        resumed = list(images.stream("imagenet2012", 128, None, seed=3, batch_size=2, start_minibatch=4)
+                       .take(2).as_numpy_iterator())
+        np.testing.assert_array_equal(np.stack(resumed), np.stack(whole[4:6]))
+        # The trainer picks the stream for it (a streamed CelebA-sized run here, via a small memory limit).
+        monkeypatch.setattr(images, "MAX_IN_MEMORY_BYTES", 1)
+        run = ImageRun(tiny("celeba", num_steps=2, fake_data=False, batch_size=2), "gan")
+        assert run.streamed and run.train(str(tmp_path / "streamed"), log=lambda s: None, verbose=0)["step"] == 2
