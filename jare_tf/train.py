@@ -36,6 +36,8 @@ flags.DEFINE_string("data_dir", None, "Image settings: TFDS data_dir (local or g
 flags.DEFINE_bool("fake_data", None, "Image settings: deterministic random images; --config.fake_data.")
 flags.DEFINE_integer("checkpoint_every", None, "Image settings: steps between checkpoints; "
                      "--config.checkpoint_every.")
+flags.DEFINE_bool("overwrite", False, "Start a new run in a workdir whose saved config differs (its checkpoints "
+                  "are moved aside to checkpoints.overwritten.N).")
 FLAGS = flags.FLAGS
 #: Flags that are shortcuts for --config.<name>.
 SHORTCUTS = ("num_steps", "seed", "batch_size", "data_dir", "fake_data", "checkpoint_every")
@@ -83,16 +85,23 @@ def main(argv):
                 print(f"jare-train: error: --{name} does not apply to --setting={FLAGS.setting}.", file=sys.stderr)
                 return 2
             config[name] = FLAGS[name].value
+    from jare_tf.training.workdir import NonFiniteError, Preempted
     try:
         if config.setting in TOY_SETTINGS:
             from jare_tf.training.toy_trainer import ToyRun
-            result = ToyRun(config, FLAGS.method).train(FLAGS.workdir)
+            result = ToyRun(config, FLAGS.method).train(FLAGS.workdir, overwrite=FLAGS.overwrite)
         else:
             from jare_tf.training.image_trainer import ImageRun
-            result = ImageRun(config, FLAGS.method).train(FLAGS.workdir)
+            result = ImageRun(config, FLAGS.method).train(FLAGS.workdir, overwrite=FLAGS.overwrite)
     except ValueError as e:
         print(f"jare-train: error: {e}", file=sys.stderr)
         return 2
+    except NonFiniteError as e:
+        print(f"jare-train: {e}", file=sys.stderr)
+        return 1
+    except Preempted as e:
+        print(f"jare-train: {e}", file=sys.stderr)
+        return 143
     print(f"Done in {result['seconds']:.1f} s. Metrics: {os.path.join(FLAGS.workdir, 'metrics.json')}; "
           f"TensorBoard: tensorboard --logdir {FLAGS.workdir}")
     return 0

@@ -26,7 +26,7 @@ from jare_tf.evaluation import image_metrics
 from jare_tf.evaluation.classifier import Classifier
 from jare_tf.models import architectures
 from jare_tf.training.image_trainer import sample_grid
-from jare_tf.training.toy_trainer import write_json
+from jare_tf.training.workdir import write_json
 
 SAMPLE_BATCH = 64
 

@@ -11,6 +11,7 @@ step and losses.
 
 import math
 import os
+import signal
 import time
 from typing import Callable, Dict
 
@@ -21,7 +22,8 @@ from jare_tf import methods, settings
 from jare_tf.data import images
 from jare_tf.training import optimizers
 from jare_tf.training.gan_model import GANModel
-from jare_tf.training.toy_trainer import write_json
+from jare_tf.training.updater import non_finite_quantity
+from jare_tf.training.workdir import NonFiniteError, Preempted, save_config, write_json
 
 GRID = 8
 
@@ -34,10 +36,6 @@ def sample_grid(samples: tf.Tensor) -> tf.Tensor:
     return tf.clip_by_value(tf.reshape(x, [1, GRID * h, GRID * w, c]), 0.0, 1.0)
 
 
-class NonFiniteError(RuntimeError):
-    pass
-
-
 class Monitor(keras.callbacks.Callback):
     """TensorBoard scalars and sample grids, and checkpoints, at step boundaries."""
 
@@ -46,6 +44,7 @@ class Monitor(keras.callbacks.Callback):
         self.run, self.writer, self.manager = run, writer, manager
         self.last_step = None
         self.last_logs: Dict[str, float] = {}
+        self.preempted = False
 
     def _crossed(self, every: int, step: int) -> bool:
         return every > 0 and step // every > self.last_step // every
@@ -63,8 +62,10 @@ class Monitor(keras.callbacks.Callback):
                     tf.summary.scalar(key, value)
         if self._crossed(c.sample_every, step):
             self.write_samples(step)
-        if self._crossed(c.checkpoint_every, step):
+        if self._crossed(c.checkpoint_every, step) or self.preempted:
             self.save(step)
+        if self.preempted:
+            self.model.stop_training = True
         self.last_step = step
 
     def write_samples(self, step: int):
@@ -72,6 +73,9 @@ class Monitor(keras.callbacks.Callback):
             tf.summary.image("samples", sample_grid(self.run.samples()))
 
     def save(self, step: int):
+        latest = self.manager.latest_checkpoint
+        if latest and latest.endswith(f"-{step}"):
+            return                                      # this step is saved already
         bad = [v.name for v in self.run.model.generator.weights + self.run.model.discriminator.weights
                if not bool(tf.reduce_all(tf.math.is_finite(v)))]
         if bad:
@@ -81,8 +85,9 @@ class Monitor(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         step = int(self.run.model.iteration.numpy())
-        self.write_samples(step)
-        self.save(step)
+        if not self.preempted:
+            self.write_samples(step)
+            self.save(step)
         self.writer.flush()
 
 
@@ -93,6 +98,10 @@ class ImageRun:
         if config.batch_size <= 0 or config.num_steps < 0 or config.steps_per_execution <= 0:
             raise ValueError(f"Need --batch_size > 0, --num_steps >= 0 and steps_per_execution > 0; got "
                              f"{config.batch_size}, {config.num_steps} and {config.steps_per_execution}.")
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if config.batch_size % replicas:
+            raise ValueError(f"--batch_size={config.batch_size} is the global batch and must divide evenly over the "
+                             f"{replicas} replicas; use a multiple of {replicas}.")
         self.config = config
         self.method = methods.get(method_name, **settings.method_options(config, method_name))
         keras.utils.set_random_seed(config.seed)          # the initial weights are a function of the seed
@@ -138,25 +147,48 @@ class ImageRun:
             ds = steps.map(make, num_parallel_calls=tf.data.AUTOTUNE)
         return ds.prefetch(tf.data.AUTOTUNE)
 
-    def train(self, workdir: str, log: Callable[[str], None] = print, verbose: int = 1) -> Dict[str, object]:
+    def train(self, workdir: str, log: Callable[[str], None] = print, verbose: int = 1,
+              overwrite: bool = False) -> Dict[str, object]:
         c = self.config
         os.makedirs(workdir, exist_ok=True)
+        save_config(workdir, dict(c.to_dict(), method=self.method.name, family=self.game.family,
+                                  method_options=settings.method_options(c, self.method.name)), overwrite)
         checkpoint = self.model.checkpoint()
         manager = tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"),
                                              max_to_keep=c.keep_checkpoints)
         if manager.latest_checkpoint:
-            checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+            try:
+                checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+            except (tf.errors.OpError, AssertionError, ValueError, IndexError, OSError) as e:
+                raise ValueError(f"Cannot read the checkpoint {manager.latest_checkpoint} ({type(e).__name__}: "
+                                 f"{str(e).splitlines()[0][:200]}). Move it away to resume from an earlier one, "
+                                 f"or use another --workdir.") from None
             log(f"Resuming {manager.latest_checkpoint} at step {int(self.model.iteration.numpy())}.")
-        write_json(os.path.join(workdir, "config.json"), dict(
-            c.to_dict(), method=self.method.name, family=self.game.family,
-            method_options=settings.method_options(c, self.method.name)))
         start = int(self.model.iteration.numpy())
         writer = tf.summary.create_file_writer(os.path.join(workdir, "train"))
         monitor = Monitor(self, writer, manager)
+
+        def on_sigterm(signum, frame):
+            monitor.preempted = True
+
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
         t0 = time.perf_counter()
-        if start < c.num_steps:
-            self.model.fit(self.dataset(start, c.num_steps), epochs=1, steps_per_epoch=c.num_steps - start,
-                           callbacks=[monitor], verbose=verbose)
+        try:
+            if start < c.num_steps:
+                self.model.fit(self.dataset(start, c.num_steps), epochs=1, steps_per_epoch=c.num_steps - start,
+                               callbacks=[monitor], verbose=verbose)
+        except tf.errors.InvalidArgumentError as e:
+            quantity = non_finite_quantity(e)
+            if quantity is None:
+                raise
+            raise NonFiniteError(
+                f"Training stopped at step {int(self.model.iteration.numpy()) + 1}: {quantity} is not finite. "
+                f"The last finite checkpoint is kept ({manager.latest_checkpoint or 'none written yet'}).") from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        if monitor.preempted:
+            raise Preempted(f"SIGTERM: checkpoint written at step {int(self.model.iteration.numpy())} "
+                            f"({manager.latest_checkpoint}); run the same command to resume.")
         seconds = time.perf_counter() - t0
         final = {"step": int(self.model.iteration.numpy()), **monitor.last_logs}
         if start < c.num_steps:

@@ -8,7 +8,6 @@ them; everything goes to TensorBoard (`workdir/train`), and the run ends with `m
 `history.json` (every log point) and `config.json` (the resolved config) in the workdir.
 """
 
-import json
 import math
 import os
 import time
@@ -23,16 +22,8 @@ from jare_tf.analysis import jacobian, spectrum
 from jare_tf.data import synthetic
 from jare_tf.training import optimizers
 from jare_tf.training.toy_settings import SETTINGS
-from jare_tf.training.updater import Updater
-
-
-def write_json(path: str, payload) -> None:
-    """Write JSON atomically (write a temporary file, then rename), never with NaN/Infinity tokens."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(payload, f, indent=2, allow_nan=False)
-        f.write("\n")
-    os.replace(tmp, path)
+from jare_tf.training.updater import Updater, non_finite_quantity
+from jare_tf.training.workdir import NonFiniteError, save_config, write_json
 
 
 def _finite_or_none(x: float) -> Optional[float]:
@@ -88,12 +79,11 @@ class ToyRun:
                 sum(int(np.prod(v.shape)) for group in self.game.variables() for v in group))) / h
         return spectrum.analyse(a)
 
-    def train(self, workdir: str, log: Callable[[str], None] = print) -> Dict[str, object]:
+    def train(self, workdir: str, log: Callable[[str], None] = print, overwrite: bool = False) -> Dict[str, object]:
         c = self.config
         os.makedirs(workdir, exist_ok=True)
-        write_json(os.path.join(workdir, "config.json"), dict(
-            c.to_dict(), method=self.method.name, family=self.family,
-            method_options=settings.method_options(c, self.method.name)))
+        save_config(workdir, dict(c.to_dict(), method=self.method.name, family=self.family,
+                                  method_options=settings.method_options(c, self.method.name)), overwrite)
         writer = tf.summary.create_file_writer(os.path.join(workdir, "train"))
         history = defaultdict(list)
         name = f"{c.setting}/{self.method.name}"
@@ -130,7 +120,14 @@ class ToyRun:
         step = 0
         while step < c.num_steps:
             stop = min(c.num_steps, (step // c.log_every + 1) * c.log_every)
-            self._run_steps(tf.constant(step, tf.int64), tf.constant(stop, tf.int64))
+            try:
+                self._run_steps(tf.constant(step, tf.int64), tf.constant(stop, tf.int64))
+            except tf.errors.InvalidArgumentError as e:
+                quantity = non_finite_quantity(e)
+                if quantity is None:
+                    raise
+                raise NonFiniteError(f"[{name}] training stopped between steps {step} and {stop}: {quantity} is "
+                                     f"not finite.") from None
             step = stop
             record(step)
         writer.flush()

@@ -15,6 +15,17 @@ import tensorflow as tf
 from jare_tf.games.game import Game, Players
 from jare_tf.methods import base
 
+#: Prefix of the error a non-finite training quantity raises (`non_finite_quantity` reads the name back).
+NON_FINITE = "non-finite training quantity:"
+
+
+def non_finite_quantity(error: Exception):
+    """The quantity named by the NaN/Inf guard in `error`, or None if the error is something else."""
+    text = str(error)
+    if NON_FINITE not in text:
+        return None
+    return text.split(NON_FINITE, 1)[1].split(":")[0].split("\n")[0].strip()
+
 
 class Updater:
     def __init__(self, method: base.Method, game: Game, optimizers: Players,
@@ -28,7 +39,8 @@ class Updater:
 
     def step(self, next_batch: Callable[[int], Dict[str, tf.Tensor]]) -> Dict[str, tf.Tensor]:
         """One iteration. next_batch(k) returns the k-th minibatch of this iteration (k = 0, 1, …), including
-        the method's inputs. Returns the scalars of the last stage execution of each player."""
+        the method's inputs. Returns the scalars of the last stage execution of each player (losses, gradient
+        norms, regulariser values, and the norm of each player's direction), all checked to be finite."""
         scalars: Dict[str, tf.Tensor] = {}
         variables = self.game.variables()
         k = 0
@@ -38,6 +50,12 @@ class Updater:
                 k += 1
                 d = self.method.directions(self.game, self.game.params(), self.game.state(), batch, stage,
                                            self.reducer)
+                checked = dict(d.scalars)
+                for player in stage.players:
+                    checked[f"update_norm/{player}"] = base.global_norm(d.updates["gd".index(player)])
+                # NaN/Inf guard: a non-finite loss, gradient norm, regulariser or direction stops training here,
+                # before any optimizer applies it; the error message names the quantity.
+                checked = {k: tf.debugging.check_numerics(v, f"{NON_FINITE} {k}") for k, v in checked.items()}
                 for player in stage.players:
                     index = "gd".index(player)
                     self.optimizers[index].apply(d.updates[index], variables[index])
@@ -47,7 +65,7 @@ class Updater:
                     for group_vars, group_values in zip(variables, projected):
                         for var, value in zip(group_vars, group_values):
                             var.assign(value)
-                scalars.update(d.scalars)
+                scalars.update(checked)
         return scalars
 
     def batches_per_step(self) -> int:

@@ -1,0 +1,65 @@
+"""A training workdir: JSON written atomically, the saved config compared with a new run's before anything is
+overwritten (a workdir never silently mixes two experiments), and the errors that end a run early."""
+
+import json
+import os
+from typing import Dict
+
+
+class NonFiniteError(RuntimeError):
+    """A loss, gradient norm, regulariser or direction became NaN/Inf; nothing non-finite was saved."""
+
+
+class Preempted(RuntimeError):
+    """SIGTERM arrived; a checkpoint of the current step was written first."""
+
+
+def write_json(path: str, payload) -> None:
+    """Write JSON atomically (write a temporary file, then rename), never with NaN/Infinity tokens."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(payload, f, indent=2, allow_nan=False)
+        f.write("\n")
+    os.replace(tmp, path)
+
+#: Values that may change between invocations on the same workdir without changing the experiment.
+MAY_CHANGE = {"num_steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
+              "steps_per_execution", "data_dir", "spectrum_every", "image_every"}
+
+
+class ConfigConflict(ValueError):
+    pass
+
+
+def _flatten(d: Dict, prefix: str = "") -> Dict[str, object]:
+    out = {}
+    for key, value in d.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def save_config(workdir: str, config: Dict[str, object], overwrite: bool) -> None:
+    """Write <workdir>/config.json; refuse (ConfigConflict) if one with other experiment values is there, unless
+    `overwrite` (then the previous checkpoints are set aside, not deleted)."""
+    path = os.path.join(workdir, "config.json")
+    new = json.loads(json.dumps(config))
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            old = json.load(f)
+        a, b = _flatten(old), _flatten(new)
+        differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k) and k.split(".")[0] not in MAY_CHANGE)
+        if differ and not overwrite:
+            shown = ", ".join(f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in differ[:6])
+            raise ConfigConflict(f"{workdir} holds a run with a different config ({shown}). Use another --workdir, "
+                                 f"or pass --overwrite to start a new run there.")
+        if differ and overwrite:
+            checkpoints = os.path.join(workdir, "checkpoints")
+            if os.path.isdir(checkpoints):
+                n = 1
+                while os.path.exists(f"{checkpoints}.overwritten.{n}"):
+                    n += 1
+                os.replace(checkpoints, f"{checkpoints}.overwritten.{n}")
+    write_json(path, new)

@@ -1,0 +1,162 @@
+"""Reliability: exact resume after SIGKILL, a checkpoint on SIGTERM, the NaN/Inf guard, clear early errors for bad
+input, config conflicts, unreadable checkpoints, and atomic JSON."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from jare_tf.training.workdir import write_json
+
+
+def command(*args):
+    return [sys.executable, "-m", "jare_tf.train", *args], dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+
+
+def run(*args):
+    cmd, env = command(*args)
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+
+
+def checkpoint_values(workdir):
+    reader = tf.train.load_checkpoint(os.path.join(workdir, "checkpoints"))
+    """Every saved tensor: both models' variables, both optimizers' slots and counters, the iteration."""
+    names = sorted(n for n in reader.get_variable_to_shape_map()
+                   if n != "_CHECKPOINTABLE_OBJECT_GRAPH" and not n.startswith("save_counter"))
+    return {n: reader.get_tensor(n) for n in names}, reader
+
+
+def wait_for(path, process, seconds=300):
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(path):
+        assert process.poll() is None, process.stderr.read()[-2000:]
+        assert time.monotonic() < deadline, f"{path} did not appear"
+        time.sleep(0.1)
+
+
+C = ["--setting=C", "--method=jare", "--fake_data", "--batch_size=8", "--seed=5", "--config.steps_per_execution=1"]
+
+
+def test_split_run_ends_with_the_checkpoint_of_an_uninterrupted_run(tmp_path):
+    """The issue's command: --num_steps=3 then --num_steps=6 in one workdir equals --num_steps=6."""
+    assert run(*C, "--checkpoint_every=3", "--num_steps=6", f"--workdir={tmp_path / 'once'}").returncode == 0
+    for steps in (3, 6):
+        proc = run(*C, "--checkpoint_every=3", f"--num_steps={steps}", f"--workdir={tmp_path / 'twice'}")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    once, _ = checkpoint_values(tmp_path / "once")
+    twice, reader = checkpoint_values(tmp_path / "twice")
+    assert once.keys() == twice.keys() and len(once) > 20
+    for name in once:
+        np.testing.assert_allclose(twice[name], once[name], rtol=0, atol=1e-6, err_msg=name)
+
+
+def test_sigkill_mid_run_then_the_same_command_resumes_exactly(tmp_path):
+    args = [*C, "--checkpoint_every=10", "--num_steps=60"]
+    assert run(*args, f"--workdir={tmp_path / 'straight'}").returncode == 0
+    cmd, env = command(*args, f"--workdir={tmp_path / 'killed'}")
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    wait_for(tmp_path / "killed" / "checkpoints" / "ckpt-10.index", process)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    proc = run(*args, f"--workdir={tmp_path / 'killed'}")
+    assert proc.returncode == 0 and "Resuming" in proc.stdout, proc.stderr[-2000:]
+    straight, _ = checkpoint_values(tmp_path / "straight")
+    resumed, _ = checkpoint_values(tmp_path / "killed")
+    for name in straight:
+        np.testing.assert_allclose(resumed[name], straight[name], rtol=0, atol=1e-6, err_msg=name)
+
+
+def test_sigterm_writes_a_checkpoint_before_exiting(tmp_path):
+    workdir = tmp_path / "run"
+    cmd, env = command(*C, "--checkpoint_every=5", "--num_steps=100000", f"--workdir={workdir}")
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    wait_for(workdir / "checkpoints" / "ckpt-5.index", process)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 143, err[-2000:]
+    latest = tf.train.latest_checkpoint(str(workdir / "checkpoints"))
+    step = int(latest.rsplit("-", 1)[1])
+    assert f"checkpoint written at step {step}" in err and step >= 5   # the SIGTERM checkpoint is the latest
+
+
+def test_non_finite_training_stops_with_the_step_and_quantity_and_keeps_the_last_finite_checkpoint(tmp_path):
+    workdir = tmp_path / "nan"
+    proc = run(*C, "--checkpoint_every=1", "--num_steps=50", "--config.optimizer.g.learning_rate=1e30",
+               "--config.optimizer.d.learning_rate=1e30", f"--workdir={workdir}")
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "is not finite" in proc.stderr and "Training stopped at step" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    values, _ = checkpoint_values(workdir)
+    assert all(np.all(np.isfinite(v)) for v in values.values() if np.issubdtype(v.dtype, np.floating))
+
+
+def test_non_finite_toy_training_stops(tmp_path):
+    proc = run("--setting=isotropic", "--method=jare", "--config.optimizer.g.learning_rate=1e30",
+               "--config.optimizer.d.learning_rate=1e30", f"--workdir={tmp_path}")
+    assert proc.returncode == 1 and "is not finite" in proc.stderr, proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--batch_size=0"], "batch_size > 0"),
+    (["--config.method.options.jare.gamma=-1"], "gamma must be >= 0"),
+    (["--config.optimizer.d.learning_rate=-0.1"], "learning_rate > 0"),
+])
+def test_bad_values_are_clear_early_errors(args, message, tmp_path):
+    proc = run("--setting=C", "--method=jare", "--fake_data", *args, f"--workdir={tmp_path}")
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-1500:]
+
+
+def test_a_conflicting_config_is_refused_unless_overwrite(tmp_path):
+    args = ["--setting=C", "--method=gan", "--fake_data", "--batch_size=4", "--num_steps=2", f"--workdir={tmp_path}"]
+    assert run(*args).returncode == 0
+    proc = run(*args, "--seed=9")
+    assert proc.returncode == 2 and "different config" in proc.stderr and "seed" in proc.stderr
+    assert run(*args, "--num_steps=3").returncode == 0       # extending a run is not a conflict
+    proc = run(*args, "--seed=9", "--overwrite")
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert os.path.isdir(tmp_path / "checkpoints.overwritten.1")
+    assert json.load(open(tmp_path / "config.json"))["seed"] == 9
+
+
+def test_an_unreadable_checkpoint_is_a_clear_error(tmp_path):
+    args = ["--setting=C", "--method=gan", "--fake_data", "--batch_size=4", "--num_steps=2", f"--workdir={tmp_path}"]
+    assert run(*args).returncode == 0
+    data = [f for f in os.listdir(tmp_path / "checkpoints") if ".data-" in f][0]
+    with open(tmp_path / "checkpoints" / data, "wb") as f:
+        f.write(b"not a checkpoint")
+    proc = run(*args[:-1], "--num_steps=4", f"--workdir={tmp_path}")
+    assert proc.returncode == 2 and "Cannot read the checkpoint" in proc.stderr, proc.stderr[-1500:]
+
+
+def test_json_is_written_atomically(tmp_path):
+    path = str(tmp_path / "metrics.json")
+    write_json(path, {"step": 1})
+    with pytest.raises(ValueError):
+        write_json(path, {"step": float("nan")})             # refused: the previous file stays intact
+    assert json.load(open(path)) == {"step": 1}
+
+
+def test_a_global_batch_that_does_not_divide_over_the_replicas_is_refused():
+    """Under a two-replica strategy (two logical CPUs, in a fresh interpreter) a global batch of 5 is refused."""
+    script = (
+        "import tensorflow as tf\n"
+        "cpu = tf.config.list_physical_devices('CPU')[0]\n"
+        "tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)\n"
+        "from jare_tf import settings\n"
+        "from jare_tf.training.image_trainer import ImageRun\n"
+        "c = settings.load('C'); c.fake_data = True; c.batch_size = 5\n"
+        "with tf.distribute.MirroredStrategy(['/cpu:0', '/cpu:1']).scope():\n"
+        "    try:\n"
+        "        ImageRun(c, 'gan')\n"
+        "    except ValueError as e:\n"
+        "        print('REFUSED', e)\n")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert "REFUSED --batch_size=5" in proc.stdout and "2 replicas" in proc.stdout, proc.stderr[-1500:]
