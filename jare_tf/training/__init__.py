@@ -1,1 +1,1 @@
-"""Training: per-player optimizers and the updater that applies a Method's directions."""
+"""Training: per-player optimizers, the Updater that applies a Method's directions, the toy and image trainers."""
