@@ -147,6 +147,8 @@ class Pass:
 
     def input_gradient(self, which: str) -> tf.Tensor:
         """∇_x D(x) per example on the real or fake batch of the main pass (D has no cross-example layers)."""
+        if self.input_tape is None:
+            raise ValueError("input_gradient needs first_order(..., watch_inputs=True).")
         x, logits = (self.x_real, self.d_real) if which == "real" else (self.x_fake, self.d_fake)
         return self.input_tape.gradient(logits, x)  # a non-scalar target is summed
 
@@ -167,7 +169,8 @@ class FirstOrder(NamedTuple):
 def first_order(game: Game, params: Players, state: Players, batch: Dict[str, tf.Tensor],
                 players: Tuple[str, ...] = ("g", "d"),
                 d_inputs: Optional[Callable[[tf.Tensor, tf.Tensor], Tuple[tf.Tensor, tf.Tensor]]] = None,
-                d_penalty: Optional[Callable[[Pass], tf.Tensor]] = None) -> FirstOrder:
+                d_penalty: Optional[Callable[[Pass], tf.Tensor]] = None,
+                watch_inputs: bool = False) -> FirstOrder:
     """One forward pass on one minibatch and the players' gradients.
 
     Args:
@@ -178,6 +181,8 @@ def first_order(game: Game, params: Players, state: Players, batch: Dict[str, tf
       players: which players' gradients to compute.
       d_inputs: maps (x_real, x_fake) to the discriminator's inputs (instance noise).
       d_penalty: a penalty on D added to L_D (R1, R2, WGAN-GP), computed from the main pass.
+      watch_inputs: record the main pass's input gradients for the penalty (`Pass.input_gradient`, R1/R2);
+        penalties that make their own passes (WGAN-GP) leave it off, so no extra tape records the D calls.
 
     Call it inside an outer GradientTape to take second-order terms of the returned gradients.
     """
@@ -187,9 +192,9 @@ def first_order(game: Game, params: Players, state: Players, batch: Dict[str, tf
         x_real = batch["real"]
         if d_inputs is not None:
             x_real, x_fake = d_inputs(x_real, x_fake)
-        input_tape = tf.GradientTape(persistent=True) if d_penalty is not None else contextlib.nullcontext()
-        with input_tape:
-            if d_penalty is not None:
+        input_tape = tf.GradientTape(persistent=True) if watch_inputs else None
+        with input_tape if watch_inputs else contextlib.nullcontext():
+            if watch_inputs:
                 input_tape.watch([x_real, x_fake])
             d_real, d_state = game.discriminate(params.d, x_real, state.d)
             d_fake, d_state = game.discriminate(params.d, x_fake, d_state)

@@ -31,5 +31,6 @@ class ZeroCentredPenalty(base.Method):
     def directions(self, game, params, state, batch, stage=base.SIMULTANEOUS[0], reducer=base.LOCAL):
         self.check_game(game)
         fo = base.first_order(game, params, state, batch,
-                              d_penalty=lambda p: penalty(self.gamma, p.input_gradient(self.samples)))
+                              d_penalty=lambda p: penalty(self.gamma, p.input_gradient(self.samples)),
+                              watch_inputs=True)
         return base.Directions(Players(fo.grad_g, fo.grad_d), fo.state, fo.scalars)
