@@ -78,10 +78,9 @@ class Game:
             [tf.convert_to_tensor(v.value) for v in self.generator.non_trainable_variables],
             [tf.convert_to_tensor(v.value) for v in self.discriminator.non_trainable_variables])
 
-    def assign_state(self, state: Players) -> None:
-        for model, values in ((self.generator, state.g), (self.discriminator, state.d)):
-            for var, value in zip(model.non_trainable_variables, values):
-                var.assign(value)
+    def state_variables(self) -> List:
+        """The non-trainable variables, generator's first, in the order `state()` lists their values."""
+        return list(self.generator.non_trainable_variables) + list(self.discriminator.non_trainable_variables)
 
     # --- stateless evaluation -------------------------------------------------------------------------------
     def generate(self, g_params: Sequence[tf.Tensor], z: tf.Tensor,

@@ -277,7 +277,11 @@ class Method(abc.ABC):
         return params
 
     def sample_inputs(self, batch: Dict[str, tf.Tensor], seed: tf.Tensor) -> Dict[str, tf.Tensor]:
-        """Method-specific random inputs for `batch`, drawn statelessly from `seed` (shape [2] int)."""
+        """Method-specific random inputs for `batch`, drawn statelessly from `seed` (shape [2] int).
+
+        Every input has the example axis first, like "real" and "z", so the input pipeline can draw them for
+        the global batch and hand each replica its slice (`training.distribute.per_replica_dataset`).
+        """
         return {}
 
     def optimizer_overrides(self) -> Players:

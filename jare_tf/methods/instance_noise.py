@@ -17,8 +17,8 @@ from jare_tf.methods import base
 
 
 def _with_draws(x: tf.Tensor, noise: tf.Tensor) -> tf.Tensor:
-    """x of shape [B, ...] and noise of shape [K, B, ...] -> (x + noise) of shape [K·B, ...]."""
-    noisy = x[tf.newaxis] + noise
+    """x of shape [B, ...] and noise of shape [B, K, ...] -> (x + noise) of shape [B·K, ...]."""
+    noisy = x[:, tf.newaxis] + noise
     return tf.reshape(noisy, tf.concat([[-1], tf.shape(x)[1:]], axis=0))
 
 
@@ -33,7 +33,7 @@ class InstanceNoise(base.Method):
 
     def sample_inputs(self, batch, seed):
         real = batch["real"]
-        shape = tf.concat([[self.num_draws], tf.shape(real)], axis=0)
+        shape = tf.concat([tf.shape(real)[:1], [self.num_draws], tf.shape(real)[1:]], axis=0)
         seeds = tf.random.experimental.stateless_split(seed, 2)
         return {f"noise_{which}": self.std * tf.random.stateless_normal(shape, seed=s, dtype=real.dtype)
                 for which, s in zip(("real", "fake"), tf.unstack(seeds))}

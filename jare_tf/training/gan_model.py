@@ -3,46 +3,74 @@ of overriding train_step, with the algorithm kept out of it).
 
 One `train_step` is one iteration of the method: the Updater applies each stage's directions with each player's
 own optimizer. The input pipeline delivers, per step, `Updater.batches_per_step()` minibatches stacked on a
-leading axis (AltGD's stages each see a fresh one); the method's own randomness is keyed by (seed, iteration), so
-the step is a pure function of the checkpointed state and the step number.
+leading axis (AltGD's stages each see a fresh one), together with the method's own random inputs
+(`Method.sample_inputs`, keyed by seed and step). Under tf.distribute each replica receives its slice of that
+global batch (`distribute.per_replica_dataset`), so the step is a pure function of the checkpointed state and
+the step number on any number of replicas.
 """
 
 import keras
 import tensorflow as tf
 
-from jare_tf.data.synthetic import step_seed
 from jare_tf.games.game import Game, Players
 from jare_tf.methods import base
 from jare_tf.training.updater import Updater
 
 
 class GANModel(keras.Model):
-    def __init__(self, game: Game, method: base.Method, optimizers: Players, seed: int,
+    def __init__(self, game: Game, method: base.Method, optimizers: Players,
                  reducer: base.VectorReducer = base.LOCAL):
         super().__init__(name="gan")
-        self.game, self.method, self.seed = game, method, int(seed)
+        self.game, self.method = game, method
         self.generator, self.discriminator = game.generator, game.discriminator
         self.g_optimizer, self.d_optimizer = optimizers
         self.updater = Updater(method, game, optimizers, reducer)
-        self.iteration = tf.Variable(0, dtype=tf.int64, trainable=False, name="iteration")
+        # Every replica advances it in step; the strategy keeps the first replica's increment.
+        self.iteration = tf.Variable(0, dtype=tf.int64, trainable=False, name="iteration",
+                                     aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        # The step at which the current fit ends (set by `fit_until`; not part of the checkpoint).
+        self.stop_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="stop_step",
+                                     aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        self.built = True    # the players are built; no symbolic call on a (distributed) batch is needed
 
     def call(self, z, training=False):
         return self.generator(z, training=True)
 
     def train_step(self, data):
-        step = self.iteration.read_value()
-
-        def minibatch(k):
-            batch = {"real": data["real"][k], "z": data["z"][k]}
-            batch.update(self.method.sample_inputs(batch, step_seed(self.seed + 2, step, k)))
-            return batch
-
-        scalars = self.updater.step(minibatch)
+        scalars = self.updater.step(lambda k: {key: value[k] for key, value in data.items()})
         self.iteration.assign_add(1)
         return scalars
 
+    def make_train_function(self, force=False):
+        """`steps_per_execution` iterations per call: a counted loop around strategy.run, the pattern tf.distribute
+        documents for custom loops, running min(steps_per_execution, stop_step − iteration) steps.
+
+        Keras' own multi-step loop carries distributed Optionals through a while loop, which fails under
+        MirroredStrategy (Keras 3.15 on TensorFlow 2.21: "Placeholder ... while/cond" at run time).
+        """
+        if self.train_function is not None and not force:
+            return self.train_function
+        strategy, per_call = self.distribute_strategy, self.steps_per_execution
+
+        def one_step(data):
+            outputs = strategy.run(self.train_step, args=(data,))
+            return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None) for k, v in outputs.items()}
+
+        def steps(iterator):
+            n = tf.minimum(tf.constant(per_call, tf.int64), self.stop_step - self.iteration)
+            outputs = one_step(next(iterator))
+            for _ in tf.range(n - 1):
+                outputs = one_step(next(iterator))
+            return outputs
+
+        if not self.run_eagerly:
+            one_step = tf.function(one_step, jit_compile=self.jit_compile)
+            steps = tf.function(steps)
+        self.train_function = steps
+        return steps
+
     def checkpoint(self) -> tf.train.Checkpoint:
-        """Models, both optimizers and the iteration (all randomness is a function of seed and iteration)."""
+        """Models, both optimizers and the iteration (all randomness is a function of seed and step)."""
         return tf.train.Checkpoint(generator=self.generator, discriminator=self.discriminator,
                                    g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer,
                                    iteration=self.iteration)

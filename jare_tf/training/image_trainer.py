@@ -13,14 +13,15 @@ import math
 import os
 import signal
 import time
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 import keras
 import tensorflow as tf
 
 from jare_tf import methods, settings
 from jare_tf.data import images
-from jare_tf.training import optimizers
+from jare_tf.data.synthetic import step_seed
+from jare_tf.training import distribute, optimizers
 from jare_tf.training.gan_model import GANModel
 from jare_tf.training.updater import non_finite_quantity
 from jare_tf.training.workdir import NonFiniteError, Preempted, save_config, write_json
@@ -92,23 +93,25 @@ class Monitor(keras.callbacks.Callback):
 
 
 class ImageRun:
-    """One method on one image setting."""
+    """One method on one image setting, under `strategy` (the default strategy: one device)."""
 
-    def __init__(self, config, method_name: str):
+    def __init__(self, config, method_name: str, strategy: Optional[tf.distribute.Strategy] = None):
         if config.batch_size <= 0 or config.num_steps < 0 or config.steps_per_execution <= 0:
             raise ValueError(f"Need --batch_size > 0, --num_steps >= 0 and steps_per_execution > 0; got "
                              f"{config.batch_size}, {config.num_steps} and {config.steps_per_execution}.")
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        self.strategy = strategy or tf.distribute.get_strategy()
+        replicas = self.strategy.num_replicas_in_sync
         if config.batch_size % replicas:
             raise ValueError(f"--batch_size={config.batch_size} is the global batch and must divide evenly over the "
                              f"{replicas} replicas; use a multiple of {replicas}.")
         self.config = config
         self.method = methods.get(method_name, **settings.method_options(config, method_name))
-        keras.utils.set_random_seed(config.seed)          # the initial weights are a function of the seed
-        self.game = settings.image_game(config, self.method)
-        opts = optimizers.for_players(config.optimizer.g, config.optimizer.d, self.method.optimizer_overrides())
-        self.model = GANModel(self.game, self.method, opts, config.seed)
-        self.model.compile(optimizer=None, steps_per_execution=config.steps_per_execution)
+        with self.strategy.scope():
+            keras.utils.set_random_seed(config.seed)      # the initial weights are a function of the seed
+            self.game = settings.image_game(config, self.method)
+            opts = optimizers.for_players(config.optimizer.g, config.optimizer.d, self.method.optimizer_overrides())
+            self.model = GANModel(self.game, self.method, opts)
+            self.model.compile(optimizer=None, steps_per_execution=config.steps_per_execution)
         self.minibatches = self.model.updater.batches_per_step()
         self.streamed = not config.fake_data and not images.fits_in_memory(config.dataset, config.image_size)
         self.real = None if config.fake_data or self.streamed else tf.constant(
@@ -121,51 +124,65 @@ class ImageRun:
         x, _ = self.game.generate(self.game.params().g, self.fixed_z, self.game.state().g)
         return x
 
-    def dataset(self, start: int, stop: int) -> tf.data.Dataset:
-        c, k_per_step = self.config, self.minibatches
+    def global_batches(self, start: int, stop: int) -> tf.data.Dataset:
+        """Steps [start, stop) as global batches: {"real", "z", method inputs}, each [K, B, ...] for the K
+        minibatches of a step; a function of (seed, step) only."""
+        c, k_per_step, method = self.config, self.minibatches, self.method
 
         def make(step, streamed=None):
-            reals, zs = [], []
+            minibatches = []
             for k in range(k_per_step):
                 index = step * k_per_step + k
                 if streamed is not None:
-                    reals.append(images.to_unit_range(streamed[k]))
+                    real = images.to_unit_range(streamed[k])
                 elif self.real is None:
-                    reals.append(images.fake_images(index, c.batch_size, c.image_size, c.seed))
+                    real = images.fake_images(index, c.batch_size, c.image_size, c.seed)
                 else:
-                    reals.append(images.to_unit_range(images.permuted_batch(self.real, index, c.batch_size,
-                                                                            c.seed)))
-                zs.append(images.latents(step, k, c.batch_size, c.z_dim, c.seed))
-            return {"real": tf.stack(reals), "z": tf.stack(zs)}
+                    real = images.to_unit_range(images.permuted_batch(self.real, index, c.batch_size, c.seed))
+                batch = {"real": real, "z": images.latents(step, k, c.batch_size, c.z_dim, c.seed)}
+                batch.update(method.sample_inputs(batch, step_seed(c.seed + 2, step, k)))
+                minibatches.append(batch)
+            return {key: tf.stack([b[key] for b in minibatches]) for key in minibatches[0]}
 
         steps = tf.data.Dataset.range(start, stop)
         if self.streamed:
             real = images.stream(c.dataset, c.image_size, c.data_dir or None, c.seed, c.batch_size,
                                  start * k_per_step).batch(k_per_step)
-            ds = tf.data.Dataset.zip((steps, real)).map(make, num_parallel_calls=tf.data.AUTOTUNE)
-        else:
-            ds = steps.map(make, num_parallel_calls=tf.data.AUTOTUNE)
-        return ds.prefetch(tf.data.AUTOTUNE)
+            return tf.data.Dataset.zip((steps, real)).map(make, num_parallel_calls=tf.data.AUTOTUNE)
+        return steps.map(make, num_parallel_calls=tf.data.AUTOTUNE)
+
+    def dataset(self, start: int, stop: int):
+        """The distributed dataset `fit` consumes: each replica's slice of every global batch."""
+        return distribute.per_replica_dataset(self.strategy, self.global_batches(start, stop),
+                                              self.config.batch_size)
 
     def train(self, workdir: str, log: Callable[[str], None] = print, verbose: int = 1,
               overwrite: bool = False) -> Dict[str, object]:
         c = self.config
-        os.makedirs(workdir, exist_ok=True)
-        save_config(workdir, dict(c.to_dict(), method=self.method.name, family=self.game.family,
-                                  method_options=settings.method_options(c, self.method.name)), overwrite)
+        # Under multi-worker training every worker saves (variables may need collective reads), but only the
+        # chief writes into the workdir; the others write to a scratch folder removed at the end.
+        chief = distribute.is_chief(self.strategy)
+        checkpoints = os.path.join(workdir, "checkpoints")
+        scratch = None if chief else os.path.join(workdir, f"worker-{distribute.worker_id(self.strategy)}.tmp")
+        tf.io.gfile.makedirs(workdir)
+        if chief:
+            save_config(workdir, dict(c.to_dict(), method=self.method.name, family=self.game.family,
+                                      method_options=settings.method_options(c, self.method.name)), overwrite)
         checkpoint = self.model.checkpoint()
-        manager = tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"),
+        manager = tf.train.CheckpointManager(checkpoint, checkpoints if chief else os.path.join(scratch, "checkpoints"),
                                              max_to_keep=c.keep_checkpoints)
-        if manager.latest_checkpoint:
+        latest = tf.train.latest_checkpoint(checkpoints)
+        if latest:
             try:
-                checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+                checkpoint.restore(latest).assert_existing_objects_matched()
             except (tf.errors.OpError, AssertionError, ValueError, IndexError, OSError) as e:
-                raise ValueError(f"Cannot read the checkpoint {manager.latest_checkpoint} ({type(e).__name__}: "
+                raise ValueError(f"Cannot read the checkpoint {latest} ({type(e).__name__}: "
                                  f"{str(e).splitlines()[0][:200]}). Move it away to resume from an earlier one, "
                                  f"or use another --workdir.") from None
-            log(f"Resuming {manager.latest_checkpoint} at step {int(self.model.iteration.numpy())}.")
+            log(f"Resuming {latest} at step {int(self.model.iteration.numpy())}.")
         start = int(self.model.iteration.numpy())
-        writer = tf.summary.create_file_writer(os.path.join(workdir, "train"))
+        writer = (tf.summary.create_file_writer(os.path.join(workdir, "train")) if chief
+                  else tf.summary.create_noop_writer())
         monitor = Monitor(self, writer, manager)
 
         def on_sigterm(signum, frame):
@@ -175,7 +192,8 @@ class ImageRun:
         t0 = time.perf_counter()
         try:
             if start < c.num_steps:
-                self.model.fit(self.dataset(start, c.num_steps), epochs=1, steps_per_epoch=c.num_steps - start,
+                self.model.stop_step.assign(c.num_steps)
+                self.model.fit(self.dataset(start, c.num_steps), epochs=1, steps_per_epoch=c.num_steps - start, shuffle=False,
                                callbacks=[monitor], verbose=verbose)
         except tf.errors.InvalidArgumentError as e:
             quantity = non_finite_quantity(e)
@@ -186,6 +204,8 @@ class ImageRun:
                 f"The last finite checkpoint is kept ({manager.latest_checkpoint or 'none written yet'}).") from None
         finally:
             signal.signal(signal.SIGTERM, previous)
+            if scratch is not None and tf.io.gfile.exists(scratch):
+                tf.io.gfile.rmtree(scratch)
         if monitor.preempted:
             raise Preempted(f"SIGTERM: checkpoint written at step {int(self.model.iteration.numpy())} "
                             f"({manager.latest_checkpoint}); run the same command to resume.")
@@ -193,6 +213,7 @@ class ImageRun:
         final = {"step": int(self.model.iteration.numpy()), **monitor.last_logs}
         if start < c.num_steps:
             final["seconds_per_step"] = seconds / (c.num_steps - start)
-        write_json(os.path.join(workdir, "metrics.json"),
-                   {k: v for k, v in final.items() if not isinstance(v, float) or math.isfinite(v)})
+        if chief:
+            write_json(os.path.join(workdir, "metrics.json"),
+                       {k: v for k, v in final.items() if not isinstance(v, float) or math.isfinite(v)})
         return dict(final, seconds=seconds)

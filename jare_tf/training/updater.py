@@ -3,7 +3,10 @@
 For each stage of `Method.stages()`, repeated as the stage says, the updater draws the stage's minibatch, asks
 the method for the directions of the moving players (a pure function of the current parameters), lets each
 moving player's own optimizer apply them, writes back the layer state of the main forward pass, and applies the
-method's projection. Single-stage methods therefore use one minibatch for every term of the simultaneous update;
+method's projection. Under R > 1 replicas (tf.distribute) each replica's directions are scaled by 1/R before
+its optimizer sums them over the replicas (what Keras' optimizers do in a replica context), so the applied
+direction is the replicas' mean: the direction of the global batch. Layer state and projections are written
+through `distribute.assign_replicated`. Single-stage methods therefore use one minibatch for every term of the simultaneous update;
 AltGD's stages each see a fresh minibatch and the other player's updated parameters, as the reference code does.
 The updater holds no algorithm of its own: that is the Method's.
 """
@@ -14,6 +17,7 @@ import tensorflow as tf
 
 from jare_tf.games.game import Game, Players
 from jare_tf.methods import base
+from jare_tf.training import distribute
 
 #: Prefix of the error a non-finite training quantity raises (`non_finite_quantity` reads the name back).
 NON_FINITE = "non-finite training quantity:"
@@ -44,6 +48,7 @@ class Updater:
         scalars: Dict[str, tf.Tensor] = {}
         variables = self.game.variables()
         k = 0
+        replicas = distribute.num_replicas()
         for stage in self.method.stages():
             for _ in range(stage.repeats):
                 batch = next_batch(k)
@@ -58,13 +63,15 @@ class Updater:
                 checked = {k: tf.debugging.check_numerics(v, f"{NON_FINITE} {k}") for k, v in checked.items()}
                 for player in stage.players:
                     index = "gd".index(player)
-                    self.optimizers[index].apply(d.updates[index], variables[index])
-                self.game.assign_state(d.state)
+                    update = d.updates[index]
+                    if replicas > 1:     # the optimizer sums over replicas: apply the mean
+                        update = [u / tf.cast(replicas, u.dtype) for u in update]
+                    self.optimizers[index].apply(update, variables[index])
+                distribute.assign_replicated(self.game.state_variables(), list(d.state.g) + list(d.state.d))
                 if self._projects:
                     projected = self.method.project(self.game.params())
-                    for group_vars, group_values in zip(variables, projected):
-                        for var, value in zip(group_vars, group_values):
-                            var.assign(value)
+                    distribute.assign_replicated(list(variables.g) + list(variables.d),
+                                                 list(projected.g) + list(projected.d))
                 scalars.update(checked)
         return scalars
 

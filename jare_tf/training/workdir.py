@@ -1,8 +1,11 @@
 """A training workdir: JSON written atomically, the saved config compared with a new run's before anything is
-overwritten (a workdir never silently mixes two experiments), and the errors that end a run early."""
+overwritten (a workdir never silently mixes two experiments), and the errors that end a run early. Paths go
+through tf.io.gfile, so a workdir may be local or on a cloud bucket (gs://)."""
 
 import json
 import os
+
+import tensorflow as tf
 from typing import Dict
 
 
@@ -17,10 +20,10 @@ class Preempted(RuntimeError):
 def write_json(path: str, payload) -> None:
     """Write JSON atomically (write a temporary file, then rename), never with NaN/Infinity tokens."""
     tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(payload, f, indent=2, allow_nan=False)
-        f.write("\n")
-    os.replace(tmp, path)
+    text = json.dumps(payload, indent=2, allow_nan=False) + "\n"
+    with tf.io.gfile.GFile(tmp, "w") as f:
+        f.write(text)
+    tf.io.gfile.rename(tmp, path, overwrite=True)
 
 #: Values that may change between invocations on the same workdir without changing the experiment.
 MAY_CHANGE = {"num_steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
@@ -46,8 +49,8 @@ def save_config(workdir: str, config: Dict[str, object], overwrite: bool) -> Non
     `overwrite` (then the previous checkpoints are set aside, not deleted)."""
     path = os.path.join(workdir, "config.json")
     new = json.loads(json.dumps(config))
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
+    if tf.io.gfile.exists(path):
+        with tf.io.gfile.GFile(path) as f:
             old = json.load(f)
         a, b = _flatten(old), _flatten(new)
         differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k) and k.split(".")[0] not in MAY_CHANGE)
@@ -57,9 +60,9 @@ def save_config(workdir: str, config: Dict[str, object], overwrite: bool) -> Non
                                  f"or pass --overwrite to start a new run there.")
         if differ and overwrite:
             checkpoints = os.path.join(workdir, "checkpoints")
-            if os.path.isdir(checkpoints):
+            if tf.io.gfile.isdir(checkpoints):
                 n = 1
-                while os.path.exists(f"{checkpoints}.overwritten.{n}"):
+                while tf.io.gfile.exists(f"{checkpoints}.overwritten.{n}"):
                     n += 1
-                os.replace(checkpoints, f"{checkpoints}.overwritten.{n}")
+                tf.io.gfile.rename(checkpoints, f"{checkpoints}.overwritten.{n}")
     write_json(path, new)

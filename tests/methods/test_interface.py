@@ -81,7 +81,7 @@ def test_instance_noise_inputs_and_their_effect():
     game, batch = small_mlp_game(seed=5)
     m = methods.get("instance_noise", std=0.3, num_draws=4)
     noise = m.sample_inputs(batch, tf.constant([0, 7]))
-    assert noise["noise_real"].shape == (4, 6, 2) and noise["noise_fake"].shape == (4, 6, 2)
+    assert noise["noise_real"].shape == (6, 4, 2) and noise["noise_fake"].shape == (6, 4, 2)
     assert not np.allclose(noise["noise_real"], noise["noise_fake"])
     zero = {k: tf.zeros_like(v) for k, v in noise.items()}
     plain = methods.get("gan").directions(game, game.params(), game.state(), batch).updates
