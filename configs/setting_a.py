@@ -7,4 +7,8 @@ from . import image
 
 
 def get_config():
-    return image.base("setting_a", "conv4")
+    c = image.base("setting_a", "conv4")
+    # G's batch norm under tf.distribute: False = each replica's own batch statistics (the usual data-parallel
+    # behaviour, not the one-device run); True = statistics of the global batch (reproduces one device).
+    c.sync_batch_norm = False
+    return c

@@ -26,7 +26,8 @@ def image_game(config: ml_collections.ConfigDict, method) -> Game:
     if architectures.image_size(config.architecture) != config.image_size:
         raise ValueError(f"{config.architecture} makes {architectures.image_size(config.architecture)}-pixel "
                          f"images, but config.image_size is {config.image_size}.")
-    g, d = architectures.build(config.architecture, config.z_dim, method.spectral_norm_discriminator)
+    g, d = architectures.build(config.architecture, config.z_dim, method.spectral_norm_discriminator,
+                               config.get("sync_batch_norm", False))
     return Game(g, d, family=method.required_family or config.game.family,
                 generator_loss=config.game.generator_loss,
                 regularizer_generator_loss=config.game.regularizer_generator_loss)

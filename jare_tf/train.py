@@ -5,6 +5,9 @@ r"""jare-train: train one method on one setting.
     jare-train --setting=A --method=sngan --data_dir=gs://bucket/tfds --workdir=gs://bucket/runs/A_sngan
     jare-train --setting=dirac --method=r1 --config.method.options.r1.gamma=1 --workdir=/tmp/dirac_r1
     jare-train --setting=mog --method=conopt --num_steps=20000 --workdir=/tmp/mog_conopt
+    jare-train --setting=C --method=jare --strategy=mirrored --workdir=/tmp/C_jare        # every local GPU
+    jare-train --setting=C --method=jare --fake_data --strategy=mirrored --num_cpu_devices=2 --num_steps=3 \
+        --batch_size=8 --workdir=/tmp/C_jare_2cpu                                        # 2 replicas on a CPU
 
 --setting picks configs/<setting>.py, whose values are the defaults; any single value can be overridden with
 --config.<path>=<value> (ml_collections config flags); --num_steps, --seed, --batch_size (global), --data_dir,
@@ -12,6 +15,10 @@ r"""jare-train: train one method on one setting.
 is written to <workdir>/config.json, TensorBoard events to <workdir>/train and the final metrics to
 <workdir>/metrics.json; toy runs add <workdir>/history.json, image runs keep checkpoints in
 <workdir>/checkpoints and resume from the latest when the same command runs again.
+
+Image runs scale out with --strategy (default | mirrored | multi_worker | tpu; see
+jare_tf/training/distribute.py and launch/): --batch_size stays the global batch, and every loss and every
+second-order regulariser is that of the global batch.
 """
 
 import os
@@ -38,6 +45,11 @@ flags.DEFINE_integer("checkpoint_every", None, "Image settings: steps between ch
                      "--config.checkpoint_every.")
 flags.DEFINE_bool("overwrite", False, "Start a new run in a workdir whose saved config differs (its checkpoints "
                   "are moved aside to checkpoints.overwritten.N).")
+flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker", "tpu"],
+                  "Image settings: tf.distribute strategy (multi_worker reads TF_CONFIG).")
+flags.DEFINE_string("tpu", "", "--strategy=tpu: the TPU's name or grpc:// address (empty: this TPU VM's own).")
+flags.DEFINE_integer("num_cpu_devices", 1, "Split the CPU into this many logical devices (with "
+                     "--strategy=mirrored: data-parallel training without accelerators, e.g. for tests).")
 FLAGS = flags.FLAGS
 #: Flags that are shortcuts for --config.<name>.
 SHORTCUTS = ("num_steps", "seed", "batch_size", "data_dir", "fake_data", "checkpoint_every")
@@ -88,11 +100,16 @@ def main(argv):
     from jare_tf.training.workdir import NonFiniteError, Preempted
     try:
         if config.setting in TOY_SETTINGS:
+            if FLAGS.strategy != "default" or FLAGS.num_cpu_devices != 1 or FLAGS.tpu:
+                raise ValueError(f"--setting={FLAGS.setting} is a toy setting and runs on one device; "
+                                 f"--strategy, --tpu and --num_cpu_devices apply to the image settings.")
             from jare_tf.training.toy_trainer import ToyRun
             result = ToyRun(config, FLAGS.method).train(FLAGS.workdir, overwrite=FLAGS.overwrite)
         else:
+            from jare_tf.training import distribute
             from jare_tf.training.image_trainer import ImageRun
-            result = ImageRun(config, FLAGS.method).train(FLAGS.workdir, overwrite=FLAGS.overwrite)
+            strategy = distribute.make_strategy(FLAGS.strategy, FLAGS.tpu, FLAGS.num_cpu_devices)
+            result = ImageRun(config, FLAGS.method, strategy).train(FLAGS.workdir, overwrite=FLAGS.overwrite)
     except ValueError as e:
         print(f"jare-train: error: {e}", file=sys.stderr)
         return 2

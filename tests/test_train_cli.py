@@ -57,3 +57,16 @@ def test_reproduce_rejects_unknown_reports_and_sections(tmp_path):
     assert proc.returncode == 2 and "usage" in proc.stderr
     proc = run("jare_tf.reproduce", "toy", "--only=fig9", f"--report_dir={tmp_path}")
     assert proc.returncode == 2 and "unknown section" in proc.stderr
+
+
+def test_strategy_flags_are_checked_before_training(tmp_path):
+    env_without_cluster = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
+    proc = subprocess.run([sys.executable, "-m", "jare_tf.train", "--setting=C", "--fake_data",
+                           "--strategy=multi_worker", f"--workdir={tmp_path / 'mw'}"], capture_output=True,
+                          text=True, env=dict(env_without_cluster, TF_CPP_MIN_LOG_LEVEL="3"), timeout=600)
+    assert proc.returncode == 2 and "TF_CONFIG" in proc.stderr, proc.stderr[-2000:]
+    proc = run("jare_tf.train", "--setting=isotropic", "--strategy=mirrored", f"--workdir={tmp_path / 'iso'}")
+    assert proc.returncode == 2 and "toy setting" in proc.stderr, proc.stderr[-2000:]
+    proc = run("jare_tf.train", "--setting=C", "--fake_data", "--num_cpu_devices=2", f"--workdir={tmp_path / 'c'}")
+    assert proc.returncode == 2 and "--strategy=mirrored" in proc.stderr, proc.stderr[-2000:]
+    assert not os.path.exists(tmp_path / "mw") and not os.path.exists(tmp_path / "c")

@@ -14,8 +14,8 @@ import keras
 from jare_tf.models import cnn, dcgan, resnet
 
 # name: (generator(z_dim), discriminator(spectral_norm), image size)
-ARCHITECTURES: Dict[str, Tuple[Callable[[int], keras.Model], Callable[[bool], keras.Model], int]] = {
-    "conv4": (lambda z: cnn.conv4_generator(z, batch_norm=True),
+ARCHITECTURES: Dict[str, Tuple[Callable[..., keras.Model], Callable[[bool], keras.Model], int]] = {
+    "conv4": (lambda z, sync=False: cnn.conv4_generator(z, batch_norm=True, sync_batch_norm=sync),
               lambda sn: cnn.conv4_discriminator(sn, normalise_last=True), 32),
     # conv4_sn_nobn leaves its final Dense un-normalised (reference_spec A.4 [DISCREPANCY]).
     "conv4_nobn": (lambda z: cnn.conv4_generator(z, batch_norm=False),
@@ -32,11 +32,22 @@ ARCHITECTURES: Dict[str, Tuple[Callable[[int], keras.Model], Callable[[bool], ke
 }
 
 
-def build(name: str, z_dim: int = 128, spectral_norm: bool = False) -> Tuple[keras.Model, keras.Model]:
-    """(generator, discriminator) of an architecture; the SN variant normalises the discriminator only."""
+#: Architectures with batch normalisation (whose statistics may be synchronised across replicas).
+BATCH_NORM = ("conv4",)
+
+
+def build(name: str, z_dim: int = 128, spectral_norm: bool = False,
+          sync_batch_norm: bool = False) -> Tuple[keras.Model, keras.Model]:
+    """(generator, discriminator) of an architecture; the SN variant normalises the discriminator only.
+    sync_batch_norm: batch statistics over all replicas' examples instead of each replica's own (conv4 only)."""
     if name not in ARCHITECTURES:
         raise ValueError(f"Unknown architecture {name!r}; choose one of {', '.join(ARCHITECTURES)}.")
     make_g, make_d, _ = ARCHITECTURES[name]
+    if sync_batch_norm:
+        if name not in BATCH_NORM:
+            raise ValueError(f"sync_batch_norm=True, but {name} has no batch normalisation (only "
+                             f"{', '.join(BATCH_NORM)} has: setting A).")
+        return make_g(z_dim, sync=True), make_d(spectral_norm)
     return make_g(z_dim), make_d(spectral_norm)
 
 

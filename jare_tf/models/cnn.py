@@ -20,13 +20,14 @@ from jare_tf.models.layers import BatchStatsNorm, conv, deconv, dense, leaky_rel
 D_LAYERS = ((3, 1, 64), (4, 2, 64), (3, 1, 128), (4, 2, 128), (3, 1, 256), (4, 2, 256), (3, 1, 512))
 
 
-def conv4_generator(z_dim: int = 128, batch_norm: bool = True, name: str = "generator") -> keras.Model:
+def conv4_generator(z_dim: int = 128, batch_norm: bool = True, sync_batch_norm: bool = False,
+                    name: str = "generator") -> keras.Model:
     z = keras.Input((z_dim,))
     bias = not batch_norm
 
     def norm_relu(x, layer_name):
         if batch_norm:
-            x = BatchStatsNorm(name=f"bn_{layer_name}")(x)
+            x = BatchStatsNorm(sync=sync_batch_norm, name=f"bn_{layer_name}")(x)
         return keras.layers.ReLU()(x)
 
     x = norm_relu(dense(8192, use_bias=bias, name="fc")(z), "fc")
@@ -35,7 +36,7 @@ def conv4_generator(z_dim: int = 128, batch_norm: bool = True, name: str = "gene
         x = norm_relu(deconv(filters, 4, 2, use_bias=bias, name=f"deconv{i}")(x), f"deconv{i}")
     x = conv(3, 3, 1, use_bias=bias, name="out")(x)
     if batch_norm:
-        x = BatchStatsNorm(name="bn_out")(x)
+        x = BatchStatsNorm(sync=sync_batch_norm, name="bn_out")(x)
     return keras.Model(z, keras.layers.Activation("tanh")(x), name=name)
 
 

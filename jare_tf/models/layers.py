@@ -1,6 +1,7 @@
 """Layers the reference networks need that Keras does not provide as such."""
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 
@@ -11,20 +12,36 @@ class BatchStatsNorm(keras.layers.Layer):
     (over the batch for the 8192 dense features, over batch and space for feature maps). The reference never runs
     the moving-average updates, so this layer keeps no moving statistics and has no state at all; its backward
     pass through the batch moments is plain differentiable ops, so double backprop (JARE, ConOpt) is exact.
+
+    Under tf.distribute the statistics are, by default, those of each replica's own examples (the usual
+    data-parallel behaviour; R replicas then train a slightly different model than one device on the global
+    batch). With `sync=True` the mean and variance are all-reduced over the replicas, which reproduces the
+    one-device run: both moments go through `ReplicaContext.all_reduce`, whose gradient is again an all-reduce,
+    so the first and the second backward pass (JARE, ConOpt) are those of the global batch.
     """
 
-    def __init__(self, epsilon: float = 1e-3, **kwargs):
+    def __init__(self, epsilon: float = 1e-3, sync: bool = False, **kwargs):
         super().__init__(**kwargs)
-        self.epsilon = epsilon
+        self.epsilon, self.sync = epsilon, sync
 
     def build(self, input_shape):
         self.beta = self.add_weight(name="beta", shape=(input_shape[-1],), initializer="zeros")
 
     def call(self, x):
         axes = list(range(len(x.shape) - 1))
-        mean = ops.mean(x, axis=axes, keepdims=True)
-        var = ops.mean(ops.square(x - mean), axis=axes, keepdims=True)
+        mean = self._replica_mean(ops.mean(x, axis=axes, keepdims=True))
+        var = self._replica_mean(ops.mean(ops.square(x - mean), axis=axes, keepdims=True))
         return (x - mean) / ops.sqrt(var + self.epsilon) + self.beta
+
+    def _replica_mean(self, moment):
+        """The mean over replicas of a per-replica moment (replicas hold equal numbers of examples)."""
+        ctx = tf.distribute.get_replica_context()
+        if not self.sync or ctx is None or ctx.num_replicas_in_sync == 1:
+            return moment
+        return ctx.all_reduce(tf.distribute.ReduceOp.MEAN, moment)
+
+    def get_config(self):
+        return dict(super().get_config(), epsilon=self.epsilon, sync=self.sync)
 
 
 def leaky_relu(x):

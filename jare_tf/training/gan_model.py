@@ -41,6 +41,10 @@ class GANModel(keras.Model):
         self.iteration.assign_add(1)
         return scalars
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Nothing to build: the players and optimizers are built at construction. (Keras' version draws a batch
+        and all-reduces it to build symbolically, which fails for dict batches under MultiWorkerMirroredStrategy.)"""
+
     def make_train_function(self, force=False):
         """`steps_per_execution` iterations per call: a counted loop around strategy.run, the pattern tf.distribute
         documents for custom loops, running min(steps_per_execution, stop_step − iteration) steps.

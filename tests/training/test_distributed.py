@@ -1,0 +1,176 @@
+"""Training under tf.distribute ends where one device ends (DESIGN.md, "Distribution"; issue: scale out).
+
+* Two logical CPU devices (MirroredStrategy) and one device train gan, conopt and jare on setting C (fake data,
+  global batch 8) for 3 steps and end with the same parameters; a regulariser taken against each replica's own
+  gradient (the per-replica shortcut) ends elsewhere, so the comparison can fail.
+* Setting A's batch norm with synchronised statistics gives the one-device directions through the second
+  backward pass (float64, where rounding cannot hide a wrong term); per-replica statistics do not.
+* Two worker processes (MultiWorkerMirroredStrategy, TF_CONFIG on 127.0.0.1) end with the parameters of a
+  one-process run, and the mirrored command line of the issue runs.
+
+Logical devices and multi-worker clusters must be set up before TensorFlow starts, so each check runs in fresh
+interpreters.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import tensorflow as tf
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+
+TRAINING = textwrap.dedent("""
+    import sys, tempfile
+    import numpy as np
+    from jare_tf.training import distribute
+    distribute.split_cpu(2)
+    from jare_tf import settings
+    from jare_tf.methods import base
+    from jare_tf.training.image_trainer import ImageRun
+
+    class PerReplica(base.VectorReducer):
+        def global_mean(self, tensors):       # the biased shortcut: each replica's own gradient
+            return list(tensors)
+
+    def config():
+        c = settings.load("C")
+        c.fake_data, c.batch_size, c.num_steps, c.steps_per_execution = True, 8, 3, 2
+        c.log_every, c.sample_every, c.checkpoint_every = 1, 0, 0
+        return c
+
+    def params(run):
+        return np.concatenate([np.ravel(v.numpy()) for v in run.model.generator.trainable_variables
+                               + run.model.discriminator.trainable_variables])
+
+    mirrored = distribute.make_strategy("mirrored")
+    assert mirrored.num_replicas_in_sync == 2
+    for method in ["gan", "conopt", "jare"]:
+        one = ImageRun(config(), method)
+        one.train(tempfile.mkdtemp(), log=lambda s: None, verbose=0)
+        runs = [("global", None)] + ([("per_replica", PerReplica())] if method != "gan" else [])
+        for label, reducer in runs:
+            two = ImageRun(config(), method, mirrored)
+            if reducer is not None:
+                two.model.updater.reducer = reducer
+            two.train(tempfile.mkdtemp(), log=lambda s: None, verbose=0)
+            a, b = params(one), params(two)
+            print(method, label, int(two.model.iteration.numpy()), repr(float(np.linalg.norm(a - b) / np.linalg.norm(a))))
+""")
+
+
+def python(script, timeout=900):
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=ENV, cwd=ROOT,
+                          timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return [line.split() for line in proc.stdout.strip().splitlines()]
+
+
+def test_two_replicas_end_with_the_parameters_of_one_device():
+    rows = python(TRAINING)
+    result = {(method, label): (int(steps), float(rel)) for method, label, steps, rel in rows}
+    assert set(result) == {("gan", "global"), ("conopt", "global"), ("conopt", "per_replica"),
+                           ("jare", "global"), ("jare", "per_replica")}
+    for (method, label), (steps, rel) in result.items():
+        assert steps == 3
+        if label == "global":
+            assert rel <= 1e-5, (method, rel)
+        else:
+            assert rel > 1e-4, (method, rel)    # the per-replica regulariser is measurably another update
+
+
+SYNC_BATCH_NORM = textwrap.dedent("""
+    import keras, numpy as np, tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    keras.config.set_floatx("float64")
+    from jare_tf import methods, settings
+    from jare_tf.data import images
+
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    for sync in (True, False):
+        c = settings.load("A")
+        c.sync_batch_norm = sync
+        for name in ("gan", "jare"):
+            method = methods.get(name, **settings.method_options(c, name))
+            keras.utils.set_random_seed(3)
+            game = settings.image_game(c, method)
+            params, state = game.params(), game.state()
+            batch = {"real": tf.cast(images.fake_images(0, 6, 32, 3), tf.float64),
+                     "z": tf.cast(images.latents(0, 0, 6, 128, 3), tf.float64)}
+            one = method.directions(game, params, state, batch).updates
+            halves = {k: tf.split(v, 2) for k, v in batch.items()}
+            per_replica = strategy.experimental_distribute_values_from_function(
+                lambda ctx: {k: v[ctx.replica_id_in_sync_group] for k, v in halves.items()})
+
+            @tf.function
+            def replica_mean(b):
+                def directions(b):
+                    u = method.directions(game, params, state, b).updates
+                    return list(u.g) + list(u.d)
+                out = strategy.run(directions, args=(b,))
+                return [strategy.reduce("MEAN", t, axis=None) for t in out]
+
+            mean = np.concatenate([np.ravel(t) for t in replica_mean(per_replica)])
+            ref = np.concatenate([np.ravel(t) for t in list(one.g) + list(one.d)])
+            print(name, sync, repr(float(np.linalg.norm(mean - ref) / np.linalg.norm(ref))))
+""")
+
+
+def test_synchronised_batch_norm_gives_the_global_batch_through_double_backprop():
+    rows = python(SYNC_BATCH_NORM)
+    result = {(name, sync == "True"): float(rel) for name, sync, rel in rows}
+    assert len(result) == 4
+    for name in ("gan", "jare"):
+        assert result[(name, True)] < 1e-10, (name, result)
+        assert result[(name, False)] > 1e-4, (name, result)   # per-replica statistics: another model
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def checkpoint_values(workdir):
+    """The players' parameters in the latest checkpoint (saved under the optimizers that track them)."""
+    path = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+    reader = tf.train.load_checkpoint(path)
+    names = [n for n in reader.get_variable_to_shape_map() if "/_trainable_variables/" in n]
+    return path, {n: reader.get_tensor(n) for n in names}
+
+
+def test_multi_worker_on_localhost_and_mirrored_command_line_match_one_process(tmp_path):
+    common = ["--setting=C", "--method=jare", "--fake_data", "--num_steps=3", "--batch_size=8"]
+    train = [sys.executable, "-m", "jare_tf.train", *common]
+    ports = [free_port(), free_port()]
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    workers = []
+    for index in range(2):
+        env = dict(ENV, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
+        workers.append(subprocess.Popen(train + ["--strategy=multi_worker", f"--workdir={tmp_path / 'mw'}"],
+                                        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True))
+    outputs = [w.communicate(timeout=600) for w in workers]
+    for w, (out, err) in zip(workers, outputs):
+        assert w.returncode == 0, err[-3000:]
+    for args, name in (([], "one"), (["--strategy=mirrored", "--num_cpu_devices=2"], "mirrored")):
+        proc = subprocess.run(train + args + [f"--workdir={tmp_path / name}"], capture_output=True, text=True,
+                              env=ENV, cwd=ROOT, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    path, reference = checkpoint_values(tmp_path / "one")
+    assert path.endswith("ckpt-3") and len(reference) > 10
+    norm = np.sqrt(sum(np.sum(v ** 2) for v in reference.values()))
+    for name in ("mw", "mirrored"):
+        path, values = checkpoint_values(tmp_path / name)
+        assert path.endswith("ckpt-3") and set(values) == set(reference)
+        diff = np.sqrt(sum(np.sum((values[n] - reference[n]) ** 2) for n in reference))
+        assert diff / norm <= 1e-5, (name, diff / norm)
+    # Only the chief wrote the run's files; the other worker's scratch folder is gone.
+    assert sorted(os.listdir(tmp_path / "mw")) == ["checkpoints", "config.json", "metrics.json", "train"]
+    assert json.load(open(tmp_path / "mirrored" / "metrics.json"))["step"] == 3
