@@ -21,6 +21,7 @@ def read_targets():
         "py_library": rule("py_library"),
         "py_binary": rule("py_binary"),
         "py_test": rule("py_test"),
+        "sh_binary": rule("sh_binary"),
     }
     exec(compile((ROOT / "BUILD").read_text(), "BUILD", "exec"), namespace)
     return targets
@@ -36,6 +37,8 @@ def test_every_module_has_a_target():
     modules = {p.relative_to(ROOT).as_posix() for folder in ("jare_tf", "configs")
                for p in (ROOT / folder).rglob("*.py")}
     assert modules - listed == set(), "modules without a BUILD target"
+    launchers = {p.relative_to(ROOT).as_posix() for p in (ROOT / "launch").iterdir() if p.suffix in (".py", ".sh")}
+    assert launchers - sources(targets, {"py_binary", "sh_binary"}) == set(), "launch scripts without a target"
 
 
 def test_every_test_file_has_a_py_test_and_support_files_a_library():

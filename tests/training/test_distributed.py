@@ -146,16 +146,16 @@ def checkpoint_values(workdir):
 
 
 def test_multi_worker_on_localhost_and_mirrored_command_line_match_one_process(tmp_path):
-    common = ["--setting=C", "--method=jare", "--fake_data", "--num_steps=3", "--batch_size=8"]
-    train = [sys.executable, "-m", "jare_tf.train", *common]
-    ports = [free_port(), free_port()]
-    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
-    workers = []
-    for index in range(2):
-        env = dict(ENV, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
-        workers.append(subprocess.Popen(train + ["--strategy=multi_worker", f"--workdir={tmp_path / 'mw'}"],
-                                        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True))
+    common = ["--fake_data", "--num_steps=3", "--batch_size=8"]
+    train = [sys.executable, "-m", "jare_tf.train", "--setting=C", "--method=jare", *common]
+    # Two workers started by the launch script, as on two machines (jare-train from this interpreter's bin/).
+    hosts = ",".join(f"127.0.0.1:{free_port()}" for _ in range(2))
+    env = dict(ENV, PATH=os.path.dirname(sys.executable) + os.pathsep + ENV.get("PATH", ""))
+    env.pop("TF_CONFIG", None)
+    workers = [subprocess.Popen(["bash", "launch/multi_worker.sh", hosts, str(index), "C", "jare",
+                                 str(tmp_path / "mw"), *common], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+               for index in range(2)]
     outputs = [w.communicate(timeout=600) for w in workers]
     for w, (out, err) in zip(workers, outputs):
         assert w.returncode == 0, err[-3000:]

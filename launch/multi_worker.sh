@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# One worker of a multi-worker run (MultiWorkerMirroredStrategy). Start it on every machine of the cluster with
+# the same WORKERS list and that machine's INDEX; worker 0 is the chief and writes the workdir, which must be
+# shared by all workers (a bucket, gs://..., or a network file system).
+#
+#   # on host1:                                   # on host2:
+#   launch/multi_worker.sh host1:2222,host2:2222 0 C jare gs://bucket/runs/C_jare
+#                                                 launch/multi_worker.sh host1:2222,host2:2222 1 C jare gs://bucket/runs/C_jare
+set -euo pipefail
+# DRY_RUN=1 prints the command (shell-quoted) instead of running it.
+run() { if [[ -n "${DRY_RUN:-}" ]]; then printf '%q ' "$@"; echo; else "$@"; fi; }
+if [[ $# -lt 5 ]]; then
+  echo "usage: $0 HOST:PORT[,HOST:PORT...] INDEX SETTING METHOD WORKDIR [jare-train flags...]" >&2
+  exit 2
+fi
+workers=$1 index=$2 setting=$3 method=$4 workdir=$5
+shift 5
+if ! [[ "$index" =~ ^[0-9]+$ ]]; then
+  echo "$0: INDEX must be this worker's position in the list (0, 1, ...), got '$index'." >&2
+  exit 2
+fi
+cluster=$(printf '"%s",' ${workers//,/ })
+export TF_CONFIG="{\"cluster\": {\"worker\": [${cluster%,}]}, \"task\": {\"type\": \"worker\", \"index\": ${index}}}"
+[[ -z "${DRY_RUN:-}" ]] || echo "TF_CONFIG=${TF_CONFIG}"
+run jare-train --setting="$setting" --method="$method" --workdir="$workdir" \
+  --strategy=multi_worker "$@"

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Expand methods × settings × seeds into jare-train commands, and print them (default) or run them one after
+the other. Each run gets its own workdir, <root>/<setting>/<method>/seed<seed>, so a sweep started again resumes
+its unfinished runs from their checkpoints, and its finished runs end at once.
+
+    python launch/sweep.py --settings=A,B,C --methods=gan,conopt,jare --seeds=1,2,3 --root=runs/fig3
+    python launch/sweep.py --settings=C --methods=jare,sngan --seeds=1 --root=runs/c --run -- --fake_data
+    python launch/sweep.py ... --launcher=launch/multi_gpu.sh     # each command through a launch script
+
+Arguments after `--` are passed to every run.
+"""
+
+import argparse
+import itertools
+import shlex
+import subprocess
+import sys
+
+
+def commands(settings, methods, seeds, root, extra, launcher=None):
+    """One command (a list of arguments) per (setting, method, seed)."""
+    for setting, method, seed in itertools.product(settings, methods, seeds):
+        workdir = f"{root}/{setting}/{method}/seed{seed}"
+        if launcher:
+            yield [launcher, setting, method, workdir, f"--seed={seed}", *extra]
+        else:
+            yield ["jare-train", f"--setting={setting}", f"--method={method}", f"--seed={seed}",
+                   f"--workdir={workdir}", *extra]
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[:argv.index("--")] if "--" in argv else argv
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--settings", required=True, help="comma-separated, e.g. A,B,C")
+    parser.add_argument("--methods", required=True, help="comma-separated, e.g. gan,conopt,jare")
+    parser.add_argument("--seeds", default="125", help="comma-separated integers")
+    parser.add_argument("--root", required=True, help="parent folder of the runs' workdirs")
+    parser.add_argument("--launcher", default=None, help="a launch/*.sh script taking SETTING METHOD WORKDIR")
+    parser.add_argument("--run", action="store_true", help="run the commands instead of printing them")
+    args = parser.parse_args(argv)
+    try:
+        seeds = [int(s) for s in args.seeds.split(",")]
+    except ValueError:
+        parser.error(f"--seeds must be comma-separated integers, got {args.seeds!r}")
+    split = [[x for x in value.split(",") if x] for value in (args.settings, args.methods)]
+    if not all(split):
+        parser.error("--settings and --methods need at least one name each")
+    failed = 0
+    for command in commands(*split, seeds, args.root, extra, args.launcher):
+        print(shlex.join(command), flush=True)
+        if args.run:
+            failed += subprocess.run(command).returncode != 0
+    if failed:
+        print(f"{failed} run(s) failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""launch/: the sweep expands methods × settings × seeds, the shell launchers build the right commands (checked
+with DRY_RUN=1, which prints instead of running) and refuse bad arguments. The multi-worker launcher is also run
+for real in tests/training/test_distributed.py."""
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def launch(script, *args, **env):
+    return subprocess.run(["bash", os.path.join(ROOT, "launch", script), *args], capture_output=True, text=True,
+                          env=dict(os.environ, **env), timeout=60)
+
+
+def sweep(*args):
+    return subprocess.run([sys.executable, os.path.join(ROOT, "launch", "sweep.py"), *args], capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_sweep_prints_one_command_per_setting_method_and_seed():
+    proc = sweep("--settings=A,C", "--methods=gan,conopt,jare", "--seeds=1,2", "--root=runs/s", "--",
+                 "--fake_data", "--num_steps=5")
+    assert proc.returncode == 0, proc.stderr
+    commands = [shlex.split(line) for line in proc.stdout.strip().splitlines()]
+    assert len(commands) == 12
+    combos = {(c[1], c[2], c[3]) for c in commands}
+    assert len(combos) == 12 and ("--setting=C", "--method=jare", "--seed=2") in combos
+    workdirs = [c[4] for c in commands]
+    assert len(set(workdirs)) == 12 and "--workdir=runs/s/C/jare/seed2" in workdirs
+    assert all(c[0] == "jare-train" and c[-2:] == ["--fake_data", "--num_steps=5"] for c in commands)
+
+
+def test_sweep_runs_through_a_launcher_and_reports_failures():
+    proc = sweep("--settings=C", "--methods=gan,jare", "--root=r", "--launcher=echo", "--run")
+    assert proc.returncode == 0
+    # each command printed once by the sweep and once by the launcher (echo) that ran it
+    assert proc.stdout.count("echo C jare r/C/jare/seed125 --seed=125") == 1
+    assert proc.stdout.count("C jare r/C/jare/seed125 --seed=125") == 2
+    proc = sweep("--settings=C", "--methods=gan", "--root=r", "--launcher=false", "--run")
+    assert proc.returncode == 1 and "1 run(s) failed" in proc.stderr
+    assert sweep("--settings=C", "--methods=gan", "--root=r", "--seeds=x").returncode == 2
+
+
+def test_launchers_build_the_strategy_commands():
+    proc = launch("multi_gpu.sh", "A", "jare", "runs/a", "--batch_size=256", DRY_RUN="1")
+    assert proc.returncode == 0 and shlex.split(proc.stdout) == [
+        "jare-train", "--setting=A", "--method=jare", "--workdir=runs/a", "--strategy=mirrored", "--batch_size=256"]
+    proc = launch("multi_worker.sh", "h1:2222,h2:2222,h3:2222", "2", "C", "conopt", "gs://b/r", DRY_RUN="1")
+    assert proc.returncode == 0, proc.stderr
+    first, second = proc.stdout.strip().splitlines()
+    config = json.loads(first.split("=", 1)[1])
+    assert config == {"cluster": {"worker": ["h1:2222", "h2:2222", "h3:2222"]}, "task": {"type": "worker", "index": 2}}
+    assert "--strategy=multi_worker" in shlex.split(second)
+    assert launch("multi_worker.sh", "h1:2222", "first", "C", "gan", "w", DRY_RUN="1").returncode == 2
+    assert launch("local.sh", "C", DRY_RUN="1").returncode == 2
+
+
+def test_tpu_pod_installs_on_every_host_and_trains_from_one_with_buckets():
+    proc = launch("tpu_pod.sh", "C", "jare", "gs://b/tfds", "gs://b/runs/c", "--num_steps=10",
+                  DRY_RUN="1", TPU="my-v4-32", ZONE="us-central2-b")
+    assert proc.returncode == 0, proc.stderr
+    install, train = [shlex.split(line) for line in proc.stdout.strip().splitlines()]
+    assert install[:5] == ["gcloud", "compute", "tpus", "tpu-vm", "ssh"] and "--worker=all" in install
+    assert "--worker=0" in train
+    command = shlex.split(train[-1].split("=", 1)[1])
+    assert {"--strategy=tpu", "--tpu=my-v4-32", "--data_dir=gs://b/tfds", "--workdir=gs://b/runs/c",
+            "--num_steps=10"} <= set(command)
+    proc = launch("tpu_pod.sh", "C", "jare", "/local/tfds", "gs://b/runs/c", DRY_RUN="1", TPU="t", ZONE="z")
+    assert proc.returncode == 2 and "gs://" in proc.stderr
+    assert launch("tpu_pod.sh", "C", "jare", "gs://a", "gs://b", DRY_RUN="1").returncode == 2   # no TPU/ZONE
