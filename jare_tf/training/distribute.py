@@ -17,7 +17,7 @@ regularisers are those of the global batch through `methods.base.VectorReducer` 
 """
 
 import os
-from typing import Callable, Dict, Optional
+from typing import Dict, Optional
 
 import tensorflow as tf
 
@@ -145,9 +145,3 @@ def assign_replicated(variables, values) -> None:
             strategy.extended.update(var, lambda v, x: v.assign(x), args=(value,), group=False)
 
     ctx.merge_call(update, args=(list(zip(targets, values)),))
-
-
-def chief_only(strategy: tf.distribute.Strategy, write: Callable[[], None]) -> None:
-    """Run a file-writing action on the chief only (config.json, metrics.json)."""
-    if is_chief(strategy):
-        write()
