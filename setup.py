@@ -29,6 +29,7 @@ setuptools.setup(
             "jare-train=jare_tf.train:run",
             "jare-reproduce=jare_tf.reproduce:run",
             "jare-eval=jare_tf.evaluate:run",
+            "jare-bench=jare_tf.bench:run",
         ],
     },
 )

@@ -7,6 +7,10 @@ terms ∇²_θθL_D·g_θ and ∇²_φφL_G·g_φ besides the cross terms (refer
 Γ = [[I + γ∇²_φφ f, −γ∇²_φθ f], [γ∇²_θφ f, I − γ∇²_θθ f]] (JARE paper Sec. 5.1); with a large γ it can
 reverse the gradient flow (Appendix C). Weight convention: ½γ‖·‖², as the paper (the ConOpt code's class default
 0.1 is overridden to 10).
+
+Option `hvp`: "reverse" (default) or "forward" — reverse-over-reverse through the recorded first-order pass, or
+forward-over-reverse (`tf.autodiff.ForwardAccumulator`, one tangent pass per player's gradient); the directions
+are the same, the cost differs (`gradient_norms`, docs/results/speed.md).
 """
 
 from jare_tf.methods import base, gradient_norms
@@ -14,5 +18,9 @@ from jare_tf.methods import base, gradient_norms
 
 @base.register("conopt")
 class ConOpt(base.Method):
+    def __init__(self, gamma: float = 0.0, hvp: str = gradient_norms.DEFAULT_HVP):
+        super().__init__(gamma)
+        self.hvp = gradient_norms.check_hvp(hvp)
+
     def directions(self, game, params, state, batch, stage=base.SIMULTANEOUS[0], reducer=base.LOCAL):
         return gradient_norms.regularised_directions(self, game, params, state, batch, reducer, "consensus")

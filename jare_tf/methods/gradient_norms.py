@@ -11,9 +11,24 @@ g_φ here is the gradient of the generator loss chosen by `Game.regularizer_gene
 for every generator loss. Each product is a vector–Jacobian product against the vector returned by the
 `VectorReducer` (the replica's own gradient on one device, the all-reduced global gradient under
 `tf.distribute`), so the regulariser is that of the global batch.
+
+Two ways to take the second-order products (`hvp`, a constructor option of `jare` and `conopt`):
+
+* "reverse" (reverse-over-reverse, the default): the first-order pass runs inside an outer tape and each term
+  is a `tape.gradient` of the recorded first-order gradients against the vector. Inside a `tf.function`
+  only the work that reaches the directions runs (for JARE's generator term the real branch of g_θ, which does
+  not depend on φ, is pruned), and the first-order pass is shared with the plain gradients.
+* "forward" (forward-over-reverse, `tf.autodiff.ForwardAccumulator`): by the symmetry of a loss' Hessian,
+  (∂g_θ/∂w)ᵀv = ∇²_{wθ}L_D·v is the derivative along the θ-tangent v of ∇_w L_D, and (∂g_φ/∂w)ᵀv the
+  derivative along the φ-tangent v of ∇_w L_G^reg. Each product is one more forward and backward pass with
+  tangents, after a plain first-order pass that gives the vectors.
+
+Both give the same directions (tests/methods/test_hvp.py). On the machines measured so far reverse is the
+faster (docs/results/speed.md): forward mode must recompute the forward pass whose first-order gradients it
+differentiates, while reverse mode reuses the recorded one and touches only the parts each term needs.
 """
 
-from typing import Dict, List, NamedTuple, Optional
+from typing import Dict, List, NamedTuple, Optional, Sequence
 
 import tensorflow as tf
 
@@ -21,6 +36,16 @@ from jare_tf.games.game import Players
 from jare_tf.methods import base
 
 TERMS = ("generator", "discriminator", "both", "consensus")
+#: How the Hessian–vector products of the regularisers are taken; the default is the faster one measured.
+HVP_MODES = ("reverse", "forward")
+DEFAULT_HVP = "reverse"
+
+
+def check_hvp(hvp: str) -> str:
+    if hvp not in HVP_MODES:
+        raise ValueError(f"Unknown hvp={hvp!r}; choose one of {', '.join(HVP_MODES)} (reverse-over-reverse or "
+                         f"forward-over-reverse Hessian-vector products).")
+    return hvp
 
 
 class Terms(NamedTuple):
@@ -31,12 +56,15 @@ class Terms(NamedTuple):
 
 
 def regulariser_gradients(game, params: Players, state: Players, batch, reducer: base.VectorReducer,
-                          term: str) -> Terms:
+                          term: str, hvp: str = DEFAULT_HVP) -> Terms:
     """Plain gradients plus the gradient of one regulariser.
 
     term: "generator" (∇_φ R_G only), "discriminator" (∇_θ R_D only), "both" (∇_φ R_G and ∇_θ R_D: JARE) or
       "consensus" (∇_φ R and ∇_θ R: ConOpt).
+    hvp: "reverse" or "forward" (see the module docstring); the results agree.
     """
+    if check_hvp(hvp) == "forward":
+        return _forward_over_reverse(game, params, state, batch, reducer, term)
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(list(params.g) + list(params.d))
         fo = base.first_order(game, params, state, batch)
@@ -61,10 +89,76 @@ def regulariser_gradients(game, params: Players, state: Players, batch, reducer:
     return Terms(fo, grad_g, grad_d, scalars)
 
 
+def _losses(game, params: Players, state: Players, batch):
+    """(L_D, L_G^reg) from the forward pass `base.first_order` makes (same calls, same order; its layer-state
+    updates are discarded: the first-order pass already returned them)."""
+    x_fake, _ = game.generate(params.g, batch["z"], state.g)
+    d_real, d_state = game.discriminate(params.d, batch["real"], state.d)
+    d_fake, _ = game.discriminate(params.d, x_fake, d_state)
+    _, l_g_reg = game.generator_losses(d_real, d_fake)
+    return game.discriminator_loss(d_real, d_fake), l_g_reg
+
+
+def loss_hvp(game, params: Players, state: Players, batch, loss: str, tangent_player: str,
+             tangent: Sequence[tf.Tensor], wrt: Sequence[str]) -> List[List[tf.Tensor]]:
+    """Forward-over-reverse: d/dt ∇_w L(params + t·tangent) for the players in `wrt`, where the tangent moves
+    only `tangent_player` and L is L_D (loss="d") or L_G^reg (loss="g"). By the symmetry of ∇²L this is
+    (∂∇_{tangent_player} L/∂w)ᵀ·tangent, the reverse-over-reverse product.
+
+    Returns one list of tensors per player in `wrt`. Parameters the product does not reach get exact zeros; a
+    product that reaches none of them is an error, as in `base.vjp`.
+    """
+    sources = [t for player in wrt for t in getattr(params, player)]
+    with tf.autodiff.ForwardAccumulator(list(getattr(params, tangent_player)), list(tangent)) as acc:
+        with tf.GradientTape() as tape:
+            tape.watch(sources)
+            l_d, l_g_reg = _losses(game, params, state, batch)
+        grads = tape.gradient(l_d if loss == "d" else l_g_reg, sources)
+    out = [None if g is None else acc.jvp(g) for g in grads]
+    if all(o is None for o in out):
+        raise ValueError("A second-order term does not depend on any of the parameters it regularises; the "
+                         "regulariser would be silently zero.")
+    out = [tf.zeros_like(w) if o is None else o for o, w in zip(out, sources)]
+    groups, start = [], 0
+    for player in wrt:
+        n = len(getattr(params, player))
+        groups.append(out[start:start + n])
+        start += n
+    return groups
+
+
+def _forward_over_reverse(game, params: Players, state: Players, batch, reducer: base.VectorReducer,
+                          term: str) -> Terms:
+    """`regulariser_gradients` with forward-over-reverse products after a plain first-order pass."""
+    fo = base.first_order(game, params, state, batch)
+    v_d = reducer.global_mean(fo.grad_d)
+    v_g = reducer.global_mean(fo.grad_g_reg)
+    scalars = dict(fo.scalars)
+    r_g, r_d = base.half_sq_norm(v_d), base.half_sq_norm(v_g)
+    grad_g = grad_d = None
+    if term == "consensus":
+        # ∇R = (∂g_θ/∂w)ᵀv_d + (∂g_φ/∂w)ᵀv_g: the θ-tangent derivative of ∇_w L_D plus the φ-tangent one of
+        # ∇_w L_G^reg.
+        from_d = loss_hvp(game, params, state, batch, "d", "d", v_d, ("g", "d"))
+        from_g = loss_hvp(game, params, state, batch, "g", "g", v_g, ("g", "d"))
+        grad_g = [a + b for a, b in zip(from_d[0], from_g[0])]
+        grad_d = [a + b for a, b in zip(from_d[1], from_g[1])]
+        scalars["reg/consensus"] = r_g + r_d
+    else:
+        if term in ("generator", "both"):
+            grad_g = loss_hvp(game, params, state, batch, "d", "d", v_d, ("g",))[0]
+            scalars["reg/generator"] = r_g
+        if term in ("discriminator", "both"):
+            grad_d = loss_hvp(game, params, state, batch, "g", "g", v_g, ("d",))[0]
+            scalars["reg/discriminator"] = r_d
+    return Terms(fo, grad_g, grad_d, scalars)
+
+
 def regularised_directions(method: base.Method, game, params, state, batch, reducer, term: str):
-    """u = g + γ·∇(regulariser) for the players the term regularises; the other player keeps g."""
+    """u = g + γ·∇(regulariser) for the players the term regularises; the other player keeps g. The method's
+    `hvp` attribute, where it has one, picks how the products are taken."""
     method.check_game(game)
-    t = regulariser_gradients(game, params, state, batch, reducer, term)
+    t = regulariser_gradients(game, params, state, batch, reducer, term, getattr(method, "hvp", DEFAULT_HVP))
     u_g, u_d = t.first.grad_g, t.first.grad_d
     if t.grad_g is not None:
         u_g = base.axpy(method.gamma, t.grad_g, u_g)

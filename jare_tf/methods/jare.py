@@ -9,6 +9,10 @@ Theorem 3. Weight convention: ½γ‖·‖², as the paper and the reference cod
 
 Which generator loss the discriminator term differentiates is `Game.regularizer_generator_loss`: the reference
 CIFAR code uses the non-saturating gradient (reference_spec B.6), eq. (7) uses ∇_φ f ("minimax").
+
+Option `hvp`: "reverse" (default) or "forward" — how the two cross products are taken (reverse-over-reverse
+through the recorded first-order pass, or forward-over-reverse with `tf.autodiff.ForwardAccumulator`); the
+directions are the same, the cost differs (`gradient_norms`, docs/results/speed.md).
 """
 
 from jare_tf.methods import base, gradient_norms
@@ -16,5 +20,9 @@ from jare_tf.methods import base, gradient_norms
 
 @base.register("jare")
 class JARE(base.Method):
+    def __init__(self, gamma: float = 0.0, hvp: str = gradient_norms.DEFAULT_HVP):
+        super().__init__(gamma)
+        self.hvp = gradient_norms.check_hvp(hvp)
+
     def directions(self, game, params, state, batch, stage=base.SIMULTANEOUS[0], reducer=base.LOCAL):
         return gradient_norms.regularised_directions(self, game, params, state, batch, reducer, "both")

@@ -1,0 +1,565 @@
+r"""jare-bench: seconds per 1K training iterations of several methods, side by side (the paper's Fig. 4).
+
+    jare-bench --setting=C --methods=gan,sngan,conopt,jare,extrapolation --fake_data --json
+    jare-bench --setting=C --methods=gan,jare,jare:hvp=forward,conopt,conopt:hvp=forward --fake_data
+    jare-bench --setting=A,B,C,D,E,F --fake_data --steps=10 --steps_for=E:4,F:4 --report
+
+Each method is built once (its setting's models, both players' optimizers and the `Updater` that training
+uses), and what is timed is what training runs: `steps_per_execution` updater steps per call of one
+`tf.function` (a `tf.while_loop` around the per-step function, which is XLA-compiled with --xla, as Keras'
+`fit` does), with the method's own random inputs drawn per iteration as `GANModel.train_step` draws them. The
+minibatches are made before timing (the input pipeline runs beside training and is not part of a step).
+Tracing, compilation and one warm-up call are excluded. The methods are then timed in rounds: every round
+runs each method for --steps iterations, in an order rotated from round to round, so that drift of the
+machine (other jobs, clock changes) hits all methods alike; the figure is the median over --repeats rounds,
+and the ratio to gan is the median over rounds of the per-round ratio. gan is always timed, as the baseline.
+
+A method is `name` or `name:option=value:…` (options of the method's constructor, e.g. `jare:hvp=forward`,
+`jare:gamma=10`); the setting's options (configs/image.py) apply first. Peak memory is the method's own
+resident state (parameters, layer state, optimizer slots) plus the largest working memory of one call above
+what was in use before it: TensorFlow's allocator statistics where the device keeps them
+(`tf.config.experimental.get_memory_info`), otherwise the process' peak resident set size (Linux VmHWM,
+reset through /proc/self/clear_refs before the call); the output says which.
+
+--mixed_precision builds the models of first-order methods with the Keras policy mixed_bfloat16
+(mixed_float16 on a GPU); methods with second-order terms (double backprop: conopt, jare, gen_only,
+disc_only, r1, r2, wgan_gp) keep float32 throughout, since their regularisers are only validated in float32
+(reference_spec G.21). It is a benchmark option: training has no mixed-precision switch.
+
+With --json the last line of stdout is one JSON object {method: {"sec_per_1k", "ratio_to_gan",
+"peak_mem_mb"}} (for several settings: {setting: {method: …}}). --report writes docs/results/speed.md (or
+--report_path) with one section per command: the command, the machine, the date and the tables; running the
+same command again replaces its section (the sections are kept in speed.json beside it). Bad input (an unknown
+setting or method, a bad method option, steps that do not divide) fails with exit status 2 before any model
+is built.
+"""
+
+import ast
+import datetime
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from typing import Dict, List, Optional, Tuple
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from absl import app, flags  # noqa: E402
+
+FLAGS = flags.FLAGS
+DEFAULT_METHODS = "gan,sngan,conopt,jare,extrapolation"
+#: Methods whose directions contain second-order terms; --mixed_precision leaves them in float32.
+SECOND_ORDER = ("conopt", "jare", "gen_only", "disc_only", "r1", "r2", "wgan_gp")
+BASELINE = "gan"
+
+flags.DEFINE_string("setting", "C", "Image setting(s), comma-separated: A–F, celeba, imagenet.")
+flags.DEFINE_string("methods", DEFAULT_METHODS, "Comma-separated methods, each `name` or "
+                    "`name:option=value:…` (e.g. jare:hvp=forward). gan is always timed as the baseline.")
+flags.DEFINE_bool("fake_data", False, "Deterministic random images instead of the setting's dataset (which must "
+                  "otherwise be prepared in TFDS).")
+flags.DEFINE_string("data_dir", None, "TFDS data_dir of the real data.")
+flags.DEFINE_integer("batch_size", None, "Batch size (default: the setting's, 64 for A–F).")
+flags.DEFINE_integer("steps", 20, "Timed iterations of every method in every round.")
+flags.DEFINE_string("steps_for", "", "Per-setting --steps, e.g. E:4,F:4 (slower settings).")
+flags.DEFINE_integer("repeats", 5, "Rounds; the figures are medians over rounds.")
+flags.DEFINE_integer("steps_per_execution", None, "Iterations per call of the compiled function (default: the "
+                     "setting's steps_per_execution, at most --steps; must divide --steps).")
+flags.DEFINE_bool("xla", False, "Compile each iteration with XLA (tf.function(jit_compile=True)).")
+flags.DEFINE_bool("mixed_precision", False, "mixed_bfloat16 (mixed_float16 on GPU) for first-order methods; "
+                  "second-order methods stay float32.")
+flags.DEFINE_bool("json", False, "Print one JSON object as the last line of stdout.")
+flags.DEFINE_bool("report", False, "Write the results as markdown to --report_path.")
+flags.DEFINE_string("report_path", os.path.join("docs", "results", "speed.md"), "Where --report writes.")
+flags.DEFINE_integer("seed", None, "Seed of the initial weights and inputs (default: the setting's).")
+
+
+class UsageError(ValueError):
+    """Bad command-line input: reported in one line, exit status 2."""
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Parsing.
+# ----------------------------------------------------------------------------------------------------------
+
+
+def parse_methods(text: str) -> List[Tuple[str, str, Dict[str, object]]]:
+    """`gan,jare:hvp=forward` → [(label, name, options)], gan first (added when missing)."""
+    from jare_tf import methods
+    specs, seen = [], set()
+    for label in [s.strip() for s in text.split(",") if s.strip()]:
+        name, *opts = label.split(":")
+        if name not in methods.names():
+            raise UsageError(f"--methods: unknown method {name!r}; valid methods: {', '.join(methods.names())}.")
+        options = {}
+        for opt in opts:
+            if "=" not in opt:
+                raise UsageError(f"--methods: option {opt!r} of {name} must read option=value.")
+            key, value = opt.split("=", 1)
+            try:
+                options[key] = ast.literal_eval(value)
+            except (ValueError, SyntaxError):
+                options[key] = value
+        if label in seen:
+            raise UsageError(f"--methods: {label!r} is listed twice.")
+        seen.add(label)
+        specs.append((label, name, options))
+    if not specs:
+        raise UsageError("--methods: no method given.")
+    if BASELINE not in seen:
+        specs.insert(0, (BASELINE, BASELINE, {}))
+    return specs
+
+
+def parse_steps_for(text: str) -> Dict[str, int]:
+    out = {}
+    for item in [s.strip() for s in text.split(",") if s.strip()]:
+        setting, _, n = item.partition(":")
+        try:
+            out[setting] = int(n)
+        except ValueError:
+            raise UsageError(f"--steps_for: {item!r} must read SETTING:STEPS.") from None
+        if out[setting] <= 0:
+            raise UsageError(f"--steps_for: steps must be > 0 in {item!r}.")
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Memory.
+# ----------------------------------------------------------------------------------------------------------
+
+
+class Memory:
+    """Peak working memory of one call: allocator statistics where kept, else the process' peak RSS."""
+
+    def __init__(self, device: str):
+        import tensorflow as tf
+        self.tf, self.device = tf, device
+        self.source = "rss"
+        try:
+            tf.config.experimental.reset_memory_stats(device)
+            probe = tf.zeros([256, 1024]) + 1.0           # 1 MiB: a device that keeps statistics sees it
+            if tf.config.experimental.get_memory_info(device)["peak"] >= probe.shape.num_elements() * 4:
+                self.source = "allocator"
+            del probe
+        except (ValueError, RuntimeError, tf.errors.OpError):
+            pass
+        if self.source == "rss" and not os.access("/proc/self/clear_refs", os.W_OK):
+            self.source = "rss_maxrss"
+
+    def describe(self) -> str:
+        return {"allocator": f"TensorFlow allocator peak on {self.device} (get_memory_info)",
+                "rss": "process peak RSS (VmHWM, reset via /proc/self/clear_refs)",
+                "rss_maxrss": "process peak RSS (ru_maxrss; monotone, so an upper bound after the first method)",
+                }[self.source]
+
+    @staticmethod
+    def _status(key: str) -> int:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def measure(self, fn) -> int:
+        """Bytes above the pre-call level at the peak of fn()."""
+        tf = self.tf
+        if self.source == "allocator":
+            tf.config.experimental.reset_memory_stats(self.device)
+            before = tf.config.experimental.get_memory_info(self.device)["current"]
+            fn()
+            return max(0, tf.config.experimental.get_memory_info(self.device)["peak"] - before)
+        if self.source == "rss":
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+            before = self._status("VmRSS")
+            fn()
+            return max(0, self._status("VmHWM") - before)
+        import resource
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        fn()
+        return max(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# One timed method.
+# ----------------------------------------------------------------------------------------------------------
+
+
+class Case:
+    """One method on one setting, built as training builds it, with a compiled multi-step function."""
+
+    def __init__(self, label: str, name: str, options: Dict[str, object], config, spe: int, xla: bool,
+                 mixed_precision: bool, real_source, gpu: bool):
+        import keras
+        import tensorflow as tf
+
+        from jare_tf import methods, settings
+        from jare_tf.data import images
+        from jare_tf.data.synthetic import step_seed
+        from jare_tf.training import optimizers
+        from jare_tf.training.updater import Updater
+
+        self.label, self.name = label, name
+        opts = dict(settings.method_options(config, name), **options)
+        try:
+            self.method = methods.get(name, **opts)
+        except TypeError as e:
+            raise UsageError(f"--methods: bad option for {name}: {e}") from None
+        self.policy = "float32"
+        if mixed_precision and name not in SECOND_ORDER:
+            self.policy = "mixed_float16" if gpu else "mixed_bfloat16"
+        previous = keras.mixed_precision.global_policy().name
+        keras.mixed_precision.set_global_policy(self.policy)
+        try:
+            keras.utils.set_random_seed(config.seed)
+            self.game = settings.image_game(config, self.method)
+        finally:
+            keras.mixed_precision.set_global_policy(previous)
+        opt = optimizers.for_players(config.optimizer.g, config.optimizer.d, self.method.optimizer_overrides())
+        self.updater = Updater(self.method, self.game, opt)
+        self.optimizers = opt
+        k = self.updater.batches_per_step()
+        b, size, seed = config.batch_size, config.image_size, config.seed
+        reals, zs = [], []
+        for i in range(spe):
+            reals.append(tf.stack([real_source(i * k + j) for j in range(k)]))
+            zs.append(tf.stack([images.latents(i, j, b, config.z_dim, seed) for j in range(k)]))
+        self.real, self.z = tf.stack(reals), tf.stack(zs)       # [spe, k, B, ...]
+        self.iteration = tf.Variable(0, dtype=tf.int64, trainable=False)
+        method, updater, iteration = self.method, self.updater, self.iteration
+
+        def one_step(real, z):
+            step = iteration.read_value()
+
+            def minibatch(j):
+                batch = {"real": real[j], "z": z[j]}
+                batch.update(method.sample_inputs(batch, step_seed(seed + 2, step, j)))
+                return batch
+
+            scalars = updater.step(minibatch)
+            iteration.assign_add(1)
+            # Every scalar training logs is computed (one sum, so nothing is pruned away).
+            return tf.add_n([tf.cast(v, tf.float32) for v in scalars.values()])
+
+        one_step = tf.function(one_step, jit_compile=xla, reduce_retracing=True)
+
+        @tf.function
+        def execute(real, z):
+            def body(i, total):
+                return i + 1, total + one_step(real[i], z[i])
+
+            _, total = tf.while_loop(lambda i, total: i < spe, body, (tf.constant(0), tf.constant(0.0)))
+            return total
+
+        self._execute = execute
+        self.spe = spe
+
+    def resident_bytes(self) -> int:
+        variables = (self.game.generator.weights + self.game.discriminator.weights
+                     + self.optimizers.g.variables + self.optimizers.d.variables)
+        import numpy as np
+        return sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in variables)
+
+    def call(self) -> float:
+        """One execution (spe iterations), synchronised by reading its result."""
+        return float(self._execute(self.real, self.z).numpy())
+
+
+def _real_source(config, fake: bool):
+    from jare_tf.data import images
+    b, size, seed = config.batch_size, config.image_size, config.seed
+    if fake:
+        return lambda index: images.fake_images(index, b, size, seed)
+    if not images.fits_in_memory(config.dataset, config.image_size):
+        stream = iter(images.stream(config.dataset, size, config.data_dir or None, seed, b))
+        cache = {}
+
+        def streamed(index):
+            while index not in cache:
+                cache[len(cache)] = images.to_unit_range(next(stream))
+            return cache[index]
+        return streamed
+    data = images.load_split(config.dataset, size, config.data_dir or None)
+    import tensorflow as tf
+    data = tf.constant(data)
+    return lambda index: images.to_unit_range(images.permuted_batch(data, index, b, seed))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The benchmark.
+# ----------------------------------------------------------------------------------------------------------
+
+
+def load_config(setting: str, batch_size: Optional[int], data_dir: Optional[str], seed: Optional[int]):
+    from jare_tf import settings
+    from jare_tf.configs import TOY_SETTINGS
+    try:
+        config = settings.load(setting)
+    except ValueError as e:
+        raise UsageError(f"--setting: {e}") from None
+    if config.setting in TOY_SETTINGS:
+        raise UsageError(f"--setting={setting} is a toy setting; jare-bench times the image settings "
+                         f"(A–F, celeba, imagenet).")
+    if batch_size is not None:
+        config.batch_size = batch_size
+    if data_dir is not None:
+        config.data_dir = data_dir
+    if seed is not None:
+        config.seed = seed
+    return config
+
+
+def check_methods(config, specs) -> None:
+    """Every method builds with its options (before any model is built)."""
+    from jare_tf import methods, settings
+    for label, name, options in specs:
+        try:
+            methods.get(name, **dict(settings.method_options(config, name), **options))
+        except (TypeError, ValueError) as e:
+            raise UsageError(f"--methods: {label}: {e}") from None
+
+
+def steps_per_execution(config, steps: int, spe_flag: Optional[int]) -> int:
+    spe = min(spe_flag or config.steps_per_execution, steps)
+    if steps % spe:
+        raise UsageError(f"--steps={steps} must be a multiple of --steps_per_execution={spe} "
+                         f"(setting {config.setting}).")
+    return spe
+
+
+def bench_setting(config, specs, steps: int, repeats: int, spe: int, xla: bool, mixed_precision: bool,
+                  fake: bool, log=print, name: Optional[str] = None):
+    """Time `specs` side by side on one setting; returns ({label: figures}, run information)."""
+    import keras
+    import tensorflow as tf
+
+    gpu = bool(tf.config.list_physical_devices("GPU"))
+    device = "GPU:0" if gpu else "CPU:0"
+    memory = Memory(device)
+    source = _real_source(config, fake)
+    calls = steps // spe
+    name = name or config.setting
+
+    cases: List[Case] = []
+    for label, method, options in specs:
+        log(f"[{name}] building {label} …")
+        cases.append(Case(label, method, options, config, spe, xla, mixed_precision, source, gpu))
+    compile_s, peak = {}, {}
+    for case in cases:
+        t0 = time.perf_counter()
+        case.call()                                      # trace, compile and run once
+        compile_s[case.label] = time.perf_counter() - t0
+        gc.collect()
+        peak[case.label] = memory.measure(case.call) + case.resident_bytes()   # a warm call
+
+    seconds: Dict[str, List[float]] = {c.label: [] for c in cases}
+    for r in range(repeats):
+        order = cases[r % len(cases):] + cases[:r % len(cases)]
+        for case in order:
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                case.call()
+            seconds[case.label].append((time.perf_counter() - t0) / steps)
+        log(f"[{name}] round {r + 1}/{repeats}: " + ", ".join(
+            f"{c.label} {1000 * seconds[c.label][-1]:.1f}" for c in cases) + " s/1K")
+
+    results = {}
+    for case in cases:
+        s = seconds[case.label]
+        results[case.label] = {
+            "sec_per_1k": 1000 * statistics.median(s),
+            "ratio_to_gan": statistics.median([a / g for a, g in zip(s, seconds[BASELINE])]),
+            "peak_mem_mb": peak[case.label] / 2 ** 20,
+            "min_sec_per_1k": 1000 * min(s),
+            "max_sec_per_1k": 1000 * max(s),
+            "trace_s": compile_s[case.label],
+            "policy": case.policy,
+        }
+    info = {"steps": steps, "repeats": repeats, "spe": spe, "batch_size": int(config.batch_size),
+            "memory": memory.describe(), "device": device}
+    del cases
+    gc.collect()
+    keras.backend.clear_session()
+    return results, info
+
+
+PUBLIC = ("sec_per_1k", "ratio_to_gan", "peak_mem_mb")
+
+
+def machine() -> str:
+    import tensorflow as tf
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        if names:
+            cpu = names[0]
+    except OSError:
+        pass
+    text = f"{cpu} ({os.cpu_count()} CPU cores visible)"
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        text += f", GPU {details.get('device_name', gpus[0].name)}"
+    return f"{text}; Python {platform.python_version()}, TensorFlow {tf.__version__}; {platform.platform()}"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Output.
+# ----------------------------------------------------------------------------------------------------------
+
+
+def table(results) -> List[str]:
+    lines = ["| method | s / 1K iterations | ratio to gan | min – max s / 1K | peak memory (MiB) | "
+             "trace + first call (s) |", "|---|---:|---:|---|---:|---:|"]
+    for label, r in results.items():
+        suffix = "" if r["policy"] == "float32" else f" ({r['policy']})"
+        lines.append(f"| {label}{suffix} | {r['sec_per_1k']:.1f} | {r['ratio_to_gan']:.2f} | "
+                     f"{r['min_sec_per_1k']:.1f} – {r['max_sec_per_1k']:.1f} | {r['peak_mem_mb']:.0f} | "
+                     f"{r['trace_s']:.1f} |")
+    return lines
+
+
+def findings(results) -> List[str]:
+    """The comparisons the issue asks about, read off one setting's results."""
+    out = []
+    if {"jare", "conopt"} <= set(results):
+        j, c = results["jare"]["ratio_to_gan"], results["conopt"]["ratio_to_gan"]
+        out.append(f"jare/gan {j:.2f}, conopt/gan {c:.2f}: jare {'≤' if j <= c else '>'} conopt")
+    for base in ("jare", "conopt"):
+        fwd = f"{base}:hvp=forward"
+        if base in results and fwd in results:
+            r, f = results[base]["sec_per_1k"], results[fwd]["sec_per_1k"]
+            out.append(f"{base}: reverse-over-reverse {r:.0f}, forward-over-reverse {f:.0f} s/1K → "
+                       f"{'reverse' if r <= f else 'forward'} is faster (forward/reverse {f / r:.2f})")
+    return out
+
+
+def render(runs) -> str:
+    lines = [
+        "# Training speed: seconds per 1K iterations (JARE paper Fig. 4)",
+        "",
+        "Written by `jare-bench --report`; each section is one command, run again to replace it. Do not edit by "
+        "hand.",
+        "",
+        "Protocol: every method is built as training builds it (the setting's models and optimizers, the "
+        "Updater) and runs steps_per_execution iterations per call of one tf.function; tracing, compilation and "
+        "the first call are excluded. The methods are timed in interleaved rounds (the order rotates from round "
+        "to round) in one process; seconds per 1K iterations is the median over rounds, the ratio to gan the "
+        "median of the per-round ratios. Peak memory is the method's resident state (parameters, layer state, "
+        "optimizer slots) plus the peak working memory of one call above what was in use before it.",
+    ]
+    for run in runs:
+        results, infos = run["results"], run["infos"]
+        labels = list(next(iter(results.values())).keys())
+        lines += ["", f"## `{run['command']}`", "",
+                  f"- Machine: {run['machine']}",
+                  f"- Date: {run['date']}",
+                  f"- Options: {run['options']}",
+                  "", "Seconds per 1K iterations (ratio to gan):", "",
+                  "| setting | " + " | ".join(labels) + " |",
+                  "|---|" + "---:|" * len(labels)]
+        for setting, res in results.items():
+            lines.append(f"| {setting} | " + " | ".join(
+                f"{res[m]['sec_per_1k']:.0f} ({res[m]['ratio_to_gan']:.2f})" if m in res else "–"
+                for m in labels) + " |")
+        checks = [f"- {setting}: {text}" for setting, res in results.items() for text in findings(res)]
+        if checks:
+            lines += [""] + checks
+        for setting, res in results.items():
+            info = infos[setting]
+            lines += ["", f"### Setting {setting}", "",
+                      f"Batch {info['batch_size']}; {info['steps']} timed iterations of every method per round, "
+                      f"{info['repeats']} rounds, {info['spe']} iterations per call; device {info['device']}; "
+                      f"memory: {info['memory']}.", ""]
+            lines += table(res)
+    return "\n".join(lines) + "\n"
+
+
+def _atomic_write(path: str, text: str) -> None:
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def write_report(path: str, run: dict) -> None:
+    """Replace (or add) this command's section; the sections live in a JSON file beside the markdown."""
+    store = os.path.splitext(path)[0] + ".json"
+    runs = []
+    if os.path.exists(store):
+        with open(store, encoding="utf-8") as f:
+            runs = json.load(f)
+    runs = [r for r in runs if r["key"] != run["key"]] + [run]
+    _atomic_write(store, json.dumps(runs, indent=1) + "\n")
+    _atomic_write(path, render(runs))
+
+
+def main(argv):
+    import absl.logging
+    absl.logging.set_verbosity(absl.logging.ERROR)      # tf.function retracing notes: one function per method
+    if len(argv) > 1:
+        print(f"jare-bench: error: unexpected arguments {argv[1:]}", file=sys.stderr)
+        return 2
+    log = (lambda text: print(text, file=sys.stderr)) if FLAGS.json else print
+    try:
+        if FLAGS.steps <= 0 or FLAGS.repeats <= 0:
+            raise UsageError(f"--steps and --repeats must be > 0, got {FLAGS.steps} and {FLAGS.repeats}.")
+        if FLAGS.batch_size is not None and FLAGS.batch_size <= 0:
+            raise UsageError(f"--batch_size must be > 0, got {FLAGS.batch_size}.")
+        if FLAGS.steps_per_execution is not None and FLAGS.steps_per_execution <= 0:
+            raise UsageError(f"--steps_per_execution must be > 0, got {FLAGS.steps_per_execution}.")
+        settings_list = [s.strip() for s in FLAGS.setting.split(",") if s.strip()]
+        if not settings_list:
+            raise UsageError("--setting: no setting given.")
+        specs = parse_methods(FLAGS.methods)
+        steps_for = parse_steps_for(FLAGS.steps_for)
+        unknown = set(steps_for) - set(settings_list)
+        if unknown:
+            raise UsageError(f"--steps_for names settings not in --setting: {', '.join(sorted(unknown))}.")
+        plan = []
+        for setting in settings_list:             # every input error surfaces before any model is built
+            config = load_config(setting, FLAGS.batch_size, FLAGS.data_dir, FLAGS.seed)
+            check_methods(config, specs)
+            steps = steps_for.get(setting, FLAGS.steps)
+            plan.append((setting, config, steps, steps_per_execution(config, steps, FLAGS.steps_per_execution)))
+        all_results, infos = {}, {}
+        for setting, config, steps, spe in plan:
+            all_results[setting], infos[setting] = bench_setting(
+                config, specs, steps, FLAGS.repeats, spe, FLAGS.xla, FLAGS.mixed_precision, FLAGS.fake_data, log,
+                setting)
+            info = infos[setting]
+            print(f"\nSetting {setting}: batch {info['batch_size']}, device {info['device']}, memory: "
+                  f"{info['memory']}.")
+            print("\n".join(table(all_results[setting])))
+            for text in findings(all_results[setting]):
+                print(text)
+    except UsageError as e:
+        print(f"jare-bench: error: {e}", file=sys.stderr)
+        return 2
+    if FLAGS.report:
+        options = (f"xla={FLAGS.xla}, mixed_precision={FLAGS.mixed_precision}, fake_data={FLAGS.fake_data}, "
+                   f"batch_size={FLAGS.batch_size or 'the setting’s'}")
+        run = {"key": [settings_list, [s[0] for s in specs], FLAGS.xla, FLAGS.mixed_precision, FLAGS.batch_size],
+               "command": "jare-bench " + " ".join(a for a in sys.argv[1:] if not a.startswith("--report_path")),
+               "machine": machine(), "options": options,
+               "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+               "results": all_results, "infos": infos}
+        write_report(FLAGS.report_path, run)
+        print(f"Report: {FLAGS.report_path}")
+    if FLAGS.json:
+        public = {s: {m: {k: r[k] for k in PUBLIC} for m, r in res.items()} for s, res in all_results.items()}
+        print(json.dumps(public[settings_list[0]] if len(settings_list) == 1 else public))
+    return 0
+
+
+def run():
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,72 @@
+"""jare-bench end to end, as a user runs it (a subprocess; with --json the last stdout line is the JSON object)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from jare_tf import bench
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(*args):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run([sys.executable, "-m", "jare_tf.bench", *args], capture_output=True, text=True, env=env,
+                          timeout=300, cwd=ROOT)
+
+
+def test_a_tiny_benchmark_reports_every_method_and_writes_the_report(tmp_path):
+    report = tmp_path / "speed.md"
+    proc = run("--setting=C", "--fake_data", "--batch_size=4", "--steps=2", "--repeats=2", "--methods=jare,conopt",
+               "--json", "--report", f"--report_path={report}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert list(result) == ["gan", "jare", "conopt"]            # gan is added as the baseline, first
+    for method, figures in result.items():
+        assert set(figures) == {"sec_per_1k", "ratio_to_gan", "peak_mem_mb"}, method
+        assert all(isinstance(v, float) and v > 0 for v in figures.values()), (method, figures)
+    assert result["gan"]["ratio_to_gan"] == 1.0
+    # Second-order methods do more work per step than plain gradients, even at batch 4.
+    assert result["jare"]["ratio_to_gan"] > 1.0 and result["conopt"]["ratio_to_gan"] > 1.0
+    assert result["jare"]["peak_mem_mb"] > result["gan"]["peak_mem_mb"]
+    text = report.read_text()
+    assert "jare-bench --setting=C --fake_data --batch_size=4" in text and "Machine:" in text
+    assert "| C | " in text and "| conopt | " in text and "jare/gan" in text
+    sections = json.loads((tmp_path / "speed.json").read_text())
+    assert len(sections) == 1 and set(sections[0]["results"]["C"]) == {"gan", "jare", "conopt"}
+
+
+def test_an_unknown_method_fails_early_with_status_2_naming_the_flag():
+    proc = run("--fake_data", "--methods=gan,jaer")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "--methods: unknown method 'jaer'; valid methods: altgd" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: bench.parse_methods("jare:hvp"), "option 'hvp' of jare must read option=value"),
+    (lambda: bench.parse_methods("jare,jare"), "'jare' is listed twice"),
+    (lambda: bench.check_methods(bench.load_config("C", 8, None, None), bench.parse_methods("jare:hvp=sideways")),
+     "--methods: jare:hvp=sideways: Unknown hvp='sideways'"),
+    (lambda: bench.check_methods(bench.load_config("C", 8, None, None), bench.parse_methods("gan:n_d=2")),
+     "--methods: gan:n_d=2:"),
+    (lambda: bench.load_config("isotropic", None, None, None), "toy setting"),
+    (lambda: bench.load_config("Z", None, None, None), "Unknown --setting='Z'"),
+    (lambda: bench.steps_per_execution(bench.load_config("C", None, None, None), 3, 2),
+     "--steps=3 must be a multiple of --steps_per_execution=2"),
+    (lambda: bench.parse_steps_for("E=4"), "must read SETTING:STEPS"),
+])
+def test_bad_input_is_a_usage_error_that_says_why(call, message):
+    with pytest.raises(bench.UsageError) as info:
+        call()
+    assert message in str(info.value)
+
+
+def test_method_options_parse_as_python_values_and_gan_leads():
+    specs = bench.parse_methods("jare:hvp=forward:gamma=10, conopt")
+    assert specs == [("gan", "gan", {}), ("jare:hvp=forward:gamma=10", "jare", {"hvp": "forward", "gamma": 10}),
+                     ("conopt", "conopt", {})]
+    assert bench.steps_per_execution(bench.load_config("C", None, None, None), 4, None) == 4   # capped at --steps
