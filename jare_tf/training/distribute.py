@@ -46,11 +46,11 @@ def make_strategy(name: str, tpu: str = "", num_cpu_devices: int = 1) -> tf.dist
         raise ValueError(f"Unknown --strategy={name!r}; choose one of {', '.join(STRATEGIES)}.")
     if tpu and name != "tpu":
         raise ValueError(f"--tpu={tpu!r} needs --strategy=tpu.")
+    if name == "default" and num_cpu_devices > 1:
+        raise ValueError("--num_cpu_devices > 1 needs --strategy=mirrored (or multi_worker); the default "
+                         "strategy uses one device.")
     split_cpu(num_cpu_devices)
     if name == "default":
-        if num_cpu_devices > 1:
-            raise ValueError("--num_cpu_devices > 1 needs --strategy=mirrored (or multi_worker); the default "
-                             "strategy uses one device.")
         return tf.distribute.get_strategy()
     if name == "mirrored":
         devices = [d.name for d in tf.config.list_logical_devices("GPU")]

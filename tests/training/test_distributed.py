@@ -20,10 +20,33 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 import tensorflow as tf
+
+from jare_tf.training import distribute
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+
+def test_strategy_choices_are_checked():
+    with pytest.raises(ValueError, match="valid|choose"):
+        distribute.make_strategy("horovod")
+    with pytest.raises(ValueError, match="--strategy=tpu"):
+        distribute.make_strategy("default", tpu="my-tpu")
+    with pytest.raises(ValueError, match="--strategy=mirrored"):
+        distribute.make_strategy("default", num_cpu_devices=2)
+    assert distribute.make_strategy("default").num_replicas_in_sync == 1
+    assert distribute.is_chief(tf.distribute.get_strategy())
+
+
+def test_one_replica_receives_the_global_batch_unchanged():
+    batches = tf.data.Dataset.range(3).map(
+        lambda s: {"real": tf.fill([2, 4, 5], tf.cast(s, tf.float32)) + tf.range(4, dtype=tf.float32)[:, None]})
+    received = [b["real"].numpy() for b in distribute.per_replica_dataset(tf.distribute.get_strategy(), batches, 4)]
+    assert len(received) == 3
+    for step, real in enumerate(received):
+        np.testing.assert_array_equal(real, step + np.arange(4)[None, :, None] * np.ones([2, 4, 5]))
+
 
 TRAINING = textwrap.dedent("""
     import sys, tempfile
