@@ -9,10 +9,11 @@ uses), and what is timed is what training runs: `steps_per_execution` updater st
 `tf.function` (a `tf.while_loop` around the per-step function, which is XLA-compiled with --xla, as Keras'
 `fit` does), with the method's own random inputs drawn per iteration as `GANModel.train_step` draws them. The
 minibatches are made before timing (the input pipeline runs beside training and is not part of a step).
-Tracing, compilation and one warm-up call are excluded. The methods are then timed in rounds: every round
-runs each method for --steps iterations, in an order rotated from round to round, so that drift of the
-machine (other jobs, clock changes) hits all methods alike; the figure is the median over --repeats rounds,
-and the ratio to gan is the median over rounds of the per-round ratio. gan is always timed, as the baseline.
+Tracing, compilation and the first call are excluded (a second call measures memory). The methods are then
+timed in rounds: every round runs each method for --steps iterations, in an order rotated from round to round,
+so that drift of the machine (other jobs, clock changes) hits all methods alike; the figure is the median over
+--repeats rounds, and the ratio to gan is the median over rounds of the per-round ratio. gan is always timed,
+as the baseline.
 
 A method is `name` or `name:option=value:…` (options of the method's constructor, e.g. `jare:hvp=forward`,
 `jare:gamma=10`); the setting's options (configs/image.py) apply first. Peak memory is the method's own
@@ -21,10 +22,14 @@ what was in use before it: TensorFlow's allocator statistics where the device ke
 (`tf.config.experimental.get_memory_info`), otherwise the process' peak resident set size (Linux VmHWM,
 reset through /proc/self/clear_refs before the call); the output says which.
 
---mixed_precision builds the models of first-order methods with the Keras policy mixed_bfloat16
-(mixed_float16 on a GPU); methods with second-order terms (double backprop: conopt, jare, gen_only,
-disc_only, r1, r2, wgan_gp) keep float32 throughout, since their regularisers are only validated in float32
-(reference_spec G.21). It is a benchmark option: training has no mixed-precision switch.
+--mixed_precision builds the models of first-order methods with the Keras policy mixed_bfloat16 (TPUs, recent
+GPUs, CPUs with AVX512-BF16; unlike float16 it needs no loss scaling); methods with second-order terms (double
+backprop: conopt, jare, gen_only, disc_only, r1, r2, wgan_gp) keep float32 throughout, since their regularisers
+are only validated in float32 (reference_spec G.21). It is a benchmark option: training has no such switch.
+
+The tables also give the GFLOP of the convolutions and matrix products one iteration runs (counted in the
+traced step, after the pruning of unused work): these networks spend nearly all their time there, so the GFLOP
+ratio to gan is about the least time ratio a method can reach with the same kernels.
 
 With --json the last line of stdout is one JSON object {method: {"sec_per_1k", "ratio_to_gan",
 "peak_mem_mb"}} (for several settings: {setting: {method: …}}). --report writes docs/results/speed.md (or
@@ -55,6 +60,27 @@ DEFAULT_METHODS = "gan,sngan,conopt,jare,extrapolation"
 SECOND_ORDER = ("conopt", "jare", "gen_only", "disc_only", "r1", "r2", "wgan_gp")
 BASELINE = "gan"
 
+
+def op_flop(op) -> int:
+    """Multiply–adds × 2 of a 2-D convolution (forward or either backward) or a matrix product; 0 otherwise.
+
+    A convolution and its two backward ops each cost 2·|y|·k_h·k_w·C_in, with y the forward output (the
+    out_backprop of the backward ops) and (k_h, k_w, C_in, C_out) the filter."""
+    import numpy as np
+    try:
+        if op.type in ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"):
+            y = op.outputs[0] if op.type == "Conv2D" else op.inputs[2]
+            w = op.outputs[0] if op.type == "Conv2DBackpropFilter" else op.inputs[1]
+            kh, kw, c_in, _ = w.shape.as_list()
+            return 2 * int(np.prod(y.shape.as_list())) * kh * kw * c_in
+        if op.type == "MatMul":
+            a = op.inputs[0].shape.as_list()
+            k = a[0] if op.get_attr("transpose_a") else a[1]
+            return 2 * int(np.prod(op.outputs[0].shape.as_list())) * k
+    except (TypeError, ValueError):          # an unknown dimension
+        return 0
+    return 0
+
 flags.DEFINE_string("setting", "C", "Image setting(s), comma-separated: A–F, celeba, imagenet.")
 flags.DEFINE_string("methods", DEFAULT_METHODS, "Comma-separated methods, each `name` or "
                     "`name:option=value:…` (e.g. jare:hvp=forward). gan is always timed as the baseline.")
@@ -68,7 +94,7 @@ flags.DEFINE_integer("repeats", 5, "Rounds; the figures are medians over rounds.
 flags.DEFINE_integer("steps_per_execution", None, "Iterations per call of the compiled function (default: the "
                      "setting's steps_per_execution, at most --steps; must divide --steps).")
 flags.DEFINE_bool("xla", False, "Compile each iteration with XLA (tf.function(jit_compile=True)).")
-flags.DEFINE_bool("mixed_precision", False, "mixed_bfloat16 (mixed_float16 on GPU) for first-order methods; "
+flags.DEFINE_bool("mixed_precision", False, "mixed_bfloat16 for first-order methods; "
                   "second-order methods stay float32.")
 flags.DEFINE_bool("json", False, "Print one JSON object as the last line of stdout.")
 flags.DEFINE_bool("report", False, "Write the results as markdown to --report_path.")
@@ -210,7 +236,7 @@ class Case:
             raise UsageError(f"--methods: bad option for {name}: {e}") from None
         self.policy = "float32"
         if mixed_precision and name not in SECOND_ORDER:
-            self.policy = "mixed_float16" if gpu else "mixed_bfloat16"
+            self.policy = "mixed_bfloat16"
         previous = keras.mixed_precision.global_policy().name
         keras.mixed_precision.set_global_policy(self.policy)
         try:
@@ -255,7 +281,26 @@ class Case:
             return total
 
         self._execute = execute
+        self._one_step = one_step
         self.spe = spe
+
+    def heavy_gflop(self) -> float:
+        """GFLOP of the convolutions and matrix products one iteration runs: those in the traced step that its
+        outputs or state updates need (the runtime prunes the rest). These networks spend almost all their time
+        there, so the ratio of these counts is about the least time ratio a method can reach with these
+        kernels."""
+        graph = self._one_step.get_concrete_function(self.real[0], self.z[0]).graph
+        stack = [t.op for t in graph.outputs] + [op for op in graph.get_operations() if op.op_def.is_stateful]
+        seen, flop = set(), 0
+        while stack:
+            op = stack.pop()
+            if op.name in seen:
+                continue
+            seen.add(op.name)
+            flop += op_flop(op)
+            stack.extend(t.op for t in op.inputs)
+            stack.extend(op.control_inputs)
+        return flop / 1e9
 
     def resident_bytes(self) -> int:
         variables = (self.game.generator.weights + self.game.discriminator.weights
@@ -269,6 +314,16 @@ class Case:
 
 
 def _real_source(config, fake: bool):
+    """index ↦ the index-th real minibatch: fake images, or the setting's dataset (an error when it is not
+    prepared)."""
+    from jare_tf.data import images
+    try:
+        return _real_source_or_raise(config, fake)
+    except (ValueError, images.DatasetNotPrepared) as e:
+        raise UsageError(str(e)) from None
+
+
+def _real_source_or_raise(config, fake: bool):
     from jare_tf.data import images
     b, size, seed = config.batch_size, config.image_size, config.seed
     if fake:
@@ -355,6 +410,7 @@ def bench_setting(config, specs, steps: int, repeats: int, spe: int, xla: bool, 
         gc.collect()
         peak[case.label] = memory.measure(case.call) + case.resident_bytes()   # a warm call
 
+    heavy = {case.label: case.heavy_gflop() for case in cases}
     seconds: Dict[str, List[float]] = {c.label: [] for c in cases}
     for r in range(repeats):
         order = cases[r % len(cases):] + cases[:r % len(cases)]
@@ -377,6 +433,7 @@ def bench_setting(config, specs, steps: int, repeats: int, spe: int, xla: bool, 
             "max_sec_per_1k": 1000 * max(s),
             "trace_s": compile_s[case.label],
             "policy": case.policy,
+            "gflop": heavy[case.label],
         }
     info = {"steps": steps, "repeats": repeats, "spe": spe, "batch_size": int(config.batch_size),
             "memory": memory.describe(), "device": device}
@@ -413,12 +470,14 @@ def machine() -> str:
 
 
 def table(results) -> List[str]:
-    lines = ["| method | s / 1K iterations | ratio to gan | min – max s / 1K | peak memory (MiB) | "
-             "trace + first call (s) |", "|---|---:|---:|---|---:|---:|"]
+    lines = ["| method | s / 1K iterations | ratio to gan | min – max s / 1K | conv + matmul GFLOP (× gan) | "
+             "peak memory (MiB) | trace + first call (s) |", "|---|---:|---:|---|---:|---:|---:|"]
+    base = results[BASELINE]["gflop"]
     for label, r in results.items():
         suffix = "" if r["policy"] == "float32" else f" ({r['policy']})"
         lines.append(f"| {label}{suffix} | {r['sec_per_1k']:.1f} | {r['ratio_to_gan']:.2f} | "
-                     f"{r['min_sec_per_1k']:.1f} – {r['max_sec_per_1k']:.1f} | {r['peak_mem_mb']:.0f} | "
+                     f"{r['min_sec_per_1k']:.1f} – {r['max_sec_per_1k']:.1f} | "
+                     f"{r['gflop']:.2f} ({r['gflop'] / base:.2f}) | {r['peak_mem_mb']:.0f} | "
                      f"{r['trace_s']:.1f} |")
     return lines
 
@@ -558,6 +617,8 @@ def main(argv):
 
 
 def run():
+    for flag in FLAGS.get_flags_for_module(__name__):    # --help lists them under the console script too
+        FLAGS.register_key_flag_for_module(sys.argv[0], flag)
     app.run(main)
 
 

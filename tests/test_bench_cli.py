@@ -58,6 +58,7 @@ def test_an_unknown_method_fails_early_with_status_2_naming_the_flag():
     (lambda: bench.steps_per_execution(bench.load_config("C", None, None, None), 3, 2),
      "--steps=3 must be a multiple of --steps_per_execution=2"),
     (lambda: bench.parse_steps_for("E=4"), "must read SETTING:STEPS"),
+    (lambda: bench._real_source(bench.load_config("C", 4, "/nonexistent/tfds", None), False), "is not prepared"),
 ])
 def test_bad_input_is_a_usage_error_that_says_why(call, message):
     with pytest.raises(bench.UsageError) as info:
