@@ -61,6 +61,62 @@ SECOND_ORDER = ("conopt", "jare", "gen_only", "disc_only", "r1", "r2", "wgan_gp"
 BASELINE = "gan"
 
 
+def step_flop(graph) -> int:
+    """FLOP of `op_flop` over what the runtime executes of `graph`: the ops its outputs or stateful ops need,
+    with function calls inlined (forward-mode JVPs live in nested functions) and each distinct computation
+    (same type, attributes and inputs, after merging identical inputs) counted once, as Grappler merges them."""
+    signatures: Dict[tuple, str] = {}
+    total, scopes = [0], iter(range(1 << 30))
+
+    def find(g, name):
+        while g is not None:
+            fn = getattr(g, "_functions", {}).get(name)
+            if fn is not None:
+                return fn.graph
+            g = getattr(g, "outer_graph", None)
+        return None
+
+    def walk(g, input_keys):
+        scope = next(scopes)
+        keys = {t.name: k for t, k in zip(g.inputs, input_keys)}
+        roots = [t.op for t in g.outputs] + [op for op in g.get_operations() if op.op_def.is_stateful]
+        order, seen = [], set()
+        for root in roots:                               # iterative post-order: inputs before the op
+            stack = [(root, False)]
+            while stack:
+                op, done = stack.pop()
+                if done:
+                    order.append(op)
+                elif op.name not in seen:
+                    seen.add(op.name)
+                    stack.append((op, True))
+                    stack.extend((t.op, False) for t in op.inputs)
+                    stack.extend((c, False) for c in op.control_inputs)
+        for op in order:
+            if op.outputs and op.outputs[0].name in keys:  # an input of a function body
+                continue
+            inputs = [keys.get(t.name, f"{scope}/{t.name}") for t in op.inputs]
+            body = find(g, op.get_attr("f").name) if "f" in op.node_def.attr and op.type.endswith(
+                "PartitionedCall") else None
+            if body is not None:
+                keys.update({t.name: k for t, k in zip(op.outputs, walk(body, inputs))})
+                continue
+            name = f"{scope}/{op.name}"
+            if not op.op_def.is_stateful:
+                attrs = tuple(sorted((k, v.SerializeToString()) for k, v in op.node_def.attr.items() if k != "_class"))
+                sig = (op.type, tuple(inputs), attrs)
+                if sig in signatures:
+                    keys.update({t.name: f"{signatures[sig]}:{i}" for i, t in enumerate(op.outputs)})
+                    continue
+                signatures[sig] = name
+            keys.update({t.name: f"{name}:{i}" for i, t in enumerate(op.outputs)})
+            total[0] += op_flop(op)
+        return [keys.get(t.name, f"{scope}/{t.name}") for t in g.outputs]
+
+    walk(graph, [])
+    return total[0]
+
+
 def op_flop(op) -> int:
     """Multiply–adds × 2 of a 2-D convolution (forward or either backward) or a matrix product; 0 otherwise.
 
@@ -88,9 +144,9 @@ flags.DEFINE_bool("fake_data", False, "Deterministic random images instead of th
                   "otherwise be prepared in TFDS).")
 flags.DEFINE_string("data_dir", None, "TFDS data_dir of the real data.")
 flags.DEFINE_integer("batch_size", None, "Batch size (default: the setting's, 64 for A–F).")
-flags.DEFINE_integer("steps", 20, "Timed iterations of every method in every round.")
+flags.DEFINE_integer("steps", 10, "Timed iterations of every method in every round.")
 flags.DEFINE_string("steps_for", "", "Per-setting --steps, e.g. E:4,F:4 (slower settings).")
-flags.DEFINE_integer("repeats", 5, "Rounds; the figures are medians over rounds.")
+flags.DEFINE_integer("repeats", 9, "Rounds; the figures are medians over rounds.")
 flags.DEFINE_integer("steps_per_execution", None, "Iterations per call of the compiled function (default: the "
                      "setting's steps_per_execution, at most --steps; must divide --steps).")
 flags.DEFINE_bool("xla", False, "Compile each iteration with XLA (tf.function(jit_compile=True)).")
@@ -286,21 +342,12 @@ class Case:
 
     def heavy_gflop(self) -> float:
         """GFLOP of the convolutions and matrix products one iteration runs: those in the traced step that its
-        outputs or state updates need (the runtime prunes the rest). These networks spend almost all their time
-        there, so the ratio of these counts is about the least time ratio a method can reach with these
-        kernels."""
+        outputs or state updates need, each distinct computation once (the runtime prunes the rest and Grappler
+        merges identical subexpressions, e.g. the forward passes extrapolation repeats). These networks spend
+        almost all their time there, so the ratio of these counts is about the least time ratio a method can
+        reach with these kernels."""
         graph = self._one_step.get_concrete_function(self.real[0], self.z[0]).graph
-        stack = [t.op for t in graph.outputs] + [op for op in graph.get_operations() if op.op_def.is_stateful]
-        seen, flop = set(), 0
-        while stack:
-            op = stack.pop()
-            if op.name in seen:
-                continue
-            seen.add(op.name)
-            flop += op_flop(op)
-            stack.extend(t.op for t in op.inputs)
-            stack.extend(op.control_inputs)
-        return flop / 1e9
+        return step_flop(graph) / 1e9
 
     def resident_bytes(self) -> int:
         variables = (self.game.generator.weights + self.game.discriminator.weights
