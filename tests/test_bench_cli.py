@@ -71,3 +71,27 @@ def test_method_options_parse_as_python_values_and_gan_leads():
     assert specs == [("gan", "gan", {}), ("jare:hvp=forward:gamma=10", "jare", {"hvp": "forward", "gamma": 10}),
                      ("conopt", "conopt", {})]
     assert bench.steps_per_execution(bench.load_config("C", None, None, None), 4, None) == 4   # capped at --steps
+
+
+def test_step_flop_counts_what_runs_once_including_nested_functions():
+    import tensorflow as tf
+    x = tf.zeros([2, 8, 8, 3])
+    w = tf.zeros([3, 3, 3, 4])
+    a, b = tf.zeros([5, 6]), tf.zeros([6, 7])
+
+    @tf.function
+    def inner(p, q):
+        return tf.matmul(p, q)
+
+    @tf.function
+    def step(x, w, a, b):
+        y1 = tf.nn.conv2d(x, w, 1, "SAME")
+        y2 = tf.nn.conv2d(x, w, 1, "SAME")             # the same computation: runs once
+        unused = tf.nn.conv2d(x, w, 2, "SAME")         # not needed by any output: pruned
+        del unused
+        return y1 + y2, inner(a, b), inner(a, b)
+
+    graph = step.get_concrete_function(x, w, a, b).graph
+    conv = 2 * (2 * 8 * 8 * 4) * 3 * 3 * 3             # 2·|y|·k_h·k_w·C_in
+    matmul = 2 * 5 * 7 * 6
+    assert bench.step_flop(graph) == conv + matmul
