@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from jare_tf.games.game import Game, Players
 from jare_tf.methods import base
-from jare_tf.training.updater import Updater
+from jare_tf.training.updater import NON_FINITE, Updater
 
 
 class GANModel(keras.Model):
@@ -28,7 +28,7 @@ class GANModel(keras.Model):
         # Every replica advances it in step; the strategy keeps the first replica's increment.
         self.iteration = tf.Variable(0, dtype=tf.int64, trainable=False, name="iteration",
                                      aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
-        # The step at which the current fit ends (set by `fit_until`; not part of the checkpoint).
+        # The step at which the current `fit` ends (not part of the checkpoint).
         self.stop_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="stop_step",
                                      aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
         self.built = True    # the players are built; no symbolic call on a (distributed) batch is needed
@@ -45,9 +45,19 @@ class GANModel(keras.Model):
         """Nothing to build: the players and optimizers are built at construction. (Keras' version draws a batch
         and all-reduces it to build symbolically, which fails for dict batches under MultiWorkerMirroredStrategy.)"""
 
+    def fit(self, x=None, *, steps_per_epoch: int, epochs: int = 1, **kwargs):
+        """keras.Model.fit for `steps_per_epoch` iterations (one epoch); the step counter decides how many steps
+        each call of the train function runs."""
+        if epochs != 1 or steps_per_epoch is None or steps_per_epoch < 1:
+            raise ValueError(f"GANModel.fit trains one epoch of steps_per_epoch >= 1 iterations; got "
+                             f"epochs={epochs}, steps_per_epoch={steps_per_epoch}.")
+        self.stop_step.assign(self.iteration + steps_per_epoch)
+        return super().fit(x, steps_per_epoch=steps_per_epoch, epochs=1, **kwargs)
+
     def make_train_function(self, force=False):
         """`steps_per_execution` iterations per call: a counted loop around strategy.run, the pattern tf.distribute
-        documents for custom loops, running min(steps_per_execution, stop_step − iteration) steps.
+        documents for custom loops, running min(steps_per_execution, stop_step − iteration) steps and stopping
+        early after a step whose NON_FINITE flag is set (the callbacks then see that step's outputs).
 
         Keras' own multi-step loop carries distributed Optionals through a while loop, which fails under
         MirroredStrategy (Keras 3.15 on TensorFlow 2.21: "Placeholder ... while/cond" at run time).
@@ -64,6 +74,8 @@ class GANModel(keras.Model):
             n = tf.minimum(tf.constant(per_call, tf.int64), self.stop_step - self.iteration)
             outputs = one_step(next(iterator))
             for _ in tf.range(n - 1):
+                if outputs[NON_FINITE] > 0:
+                    break
                 outputs = one_step(next(iterator))
             return outputs
 

@@ -23,7 +23,7 @@ from jare_tf.data import images
 from jare_tf.data.synthetic import step_seed
 from jare_tf.training import distribute, optimizers
 from jare_tf.training.gan_model import GANModel
-from jare_tf.training.updater import non_finite_quantity
+from jare_tf.training.updater import NON_FINITE
 from jare_tf.training.workdir import NonFiniteError, Preempted, save_config, write_json
 
 GRID = 8
@@ -56,7 +56,12 @@ class Monitor(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         step = int(self.run.model.iteration.numpy())
         c = self.run.config
-        self.last_logs = {k: float(v) for k, v in (logs or {}).items()}
+        logs = logs if logs is not None else {}
+        quantity = self.run.model.updater.non_finite_name(logs.pop(NON_FINITE, 0.0))   # not for the progress bar
+        if quantity is not None:
+            raise NonFiniteError(f"Training stopped at step {step}: {quantity} is not finite. The last finite "
+                                 f"checkpoint is kept ({self.manager.latest_checkpoint or 'none written yet'}).")
+        self.last_logs = {k: float(v) for k, v in logs.items()}
         if self._crossed(c.log_every, step) or step == c.num_steps:
             with self.writer.as_default(step=step):
                 for key, value in self.last_logs.items():
@@ -192,16 +197,8 @@ class ImageRun:
         t0 = time.perf_counter()
         try:
             if start < c.num_steps:
-                self.model.stop_step.assign(c.num_steps)
-                self.model.fit(self.dataset(start, c.num_steps), epochs=1, steps_per_epoch=c.num_steps - start, shuffle=False,
+                self.model.fit(self.dataset(start, c.num_steps), steps_per_epoch=c.num_steps - start, shuffle=False,
                                callbacks=[monitor], verbose=verbose)
-        except tf.errors.InvalidArgumentError as e:
-            quantity = non_finite_quantity(e)
-            if quantity is None:
-                raise
-            raise NonFiniteError(
-                f"Training stopped at step {int(self.model.iteration.numpy()) + 1}: {quantity} is not finite. "
-                f"The last finite checkpoint is kept ({manager.latest_checkpoint or 'none written yet'}).") from None
         finally:
             signal.signal(signal.SIGTERM, previous)
             if scratch is not None and tf.io.gfile.exists(scratch):

@@ -22,7 +22,7 @@ from jare_tf.analysis import jacobian, spectrum
 from jare_tf.data import synthetic
 from jare_tf.training import optimizers
 from jare_tf.training.toy_settings import SETTINGS
-from jare_tf.training.updater import Updater, non_finite_quantity
+from jare_tf.training.updater import NON_FINITE, Updater
 from jare_tf.training.workdir import NonFiniteError, save_config, write_json
 
 
@@ -60,8 +60,14 @@ class ToyRun:
         return batch
 
     def _steps(self, start, stop):
+        """Steps [start, stop); returns (the last step run + 1, its NON_FINITE flag): a flagged step ends the loop."""
+        flag, done = tf.constant(0.0), start
         for i in tf.range(start, stop):
-            self.updater.step(lambda k: self.batch(i, k))
+            if flag > 0:
+                break
+            flag = self.updater.step(lambda k: self.batch(i, k))[NON_FINITE]
+            done = i + 1
+        return done, flag
 
     def _scalars_at(self, step):
         stage = self.method.stages()[0]
@@ -120,14 +126,10 @@ class ToyRun:
         step = 0
         while step < c.num_steps:
             stop = min(c.num_steps, (step // c.log_every + 1) * c.log_every)
-            try:
-                self._run_steps(tf.constant(step, tf.int64), tf.constant(stop, tf.int64))
-            except tf.errors.InvalidArgumentError as e:
-                quantity = non_finite_quantity(e)
-                if quantity is None:
-                    raise
-                raise NonFiniteError(f"[{name}] training stopped between steps {step} and {stop}: {quantity} is "
-                                     f"not finite.") from None
+            done, flag = self._run_steps(tf.constant(step, tf.int64), tf.constant(stop, tf.int64))
+            quantity = self.updater.non_finite_name(flag)
+            if quantity is not None:
+                raise NonFiniteError(f"[{name}] training stopped at step {int(done)}: {quantity} is not finite.")
             step = stop
             record(step)
         writer.flush()

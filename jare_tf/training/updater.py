@@ -6,12 +6,18 @@ moving player's own optimizer apply them, writes back the layer state of the mai
 method's projection. Under R > 1 replicas (tf.distribute) each replica's directions are scaled by 1/R before
 its optimizer sums them over the replicas (what Keras' optimizers do in a replica context), so the applied
 direction is the replicas' mean: the direction of the global batch. Layer state and projections are written
-through `distribute.assign_replicated`. Single-stage methods therefore use one minibatch for every term of the simultaneous update;
-AltGD's stages each see a fresh minibatch and the other player's updated parameters, as the reference code does.
-The updater holds no algorithm of its own: that is the Method's.
+through `distribute.assign_replicated`. Single-stage methods therefore use one minibatch for every term of the
+simultaneous update; AltGD's stages each see a fresh minibatch and the other player's updated parameters, as the
+reference code does. The updater holds no algorithm of its own: that is the Method's.
+
+NaN/Inf guard: every loss, gradient norm, regulariser value and direction norm is checked with plain tensor ops
+(tf.debugging.check_numerics is compiled away by XLA, which TPUs and Keras' automatic jit use). The step's
+scalars carry `NON_FINITE`: 0 when all were finite, else 1 + the position in `quantity_names` of the first one
+that was not (the same on every replica). The trainers stop right after a flagged step and name the quantity;
+nothing from that step on is ever saved.
 """
 
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 import tensorflow as tf
 
@@ -19,16 +25,8 @@ from jare_tf.games.game import Game, Players
 from jare_tf.methods import base
 from jare_tf.training import distribute
 
-#: Prefix of the error a non-finite training quantity raises (`non_finite_quantity` reads the name back).
-NON_FINITE = "non-finite training quantity:"
-
-
-def non_finite_quantity(error: Exception):
-    """The quantity named by the NaN/Inf guard in `error`, or None if the error is something else."""
-    text = str(error)
-    if NON_FINITE not in text:
-        return None
-    return text.split(NON_FINITE, 1)[1].split(":")[0].split("\n")[0].strip()
+#: Key of the step's scalars that flags a non-finite quantity (see the module docstring).
+NON_FINITE = "non_finite"
 
 
 class Updater:
@@ -40,12 +38,16 @@ class Updater:
         for optimizer, variables in zip(optimizers, game.variables()):
             optimizer.build(variables)
         self._projects = type(method).project is not base.Method.project
+        #: Names of the checked quantities, in the order NON_FINITE counts them (filled in when `step` traces).
+        self.quantity_names = []
 
     def step(self, next_batch: Callable[[int], Dict[str, tf.Tensor]]) -> Dict[str, tf.Tensor]:
         """One iteration. next_batch(k) returns the k-th minibatch of this iteration (k = 0, 1, …), including
         the method's inputs. Returns the scalars of the last stage execution of each player (losses, gradient
-        norms, regulariser values, and the norm of each player's direction), all checked to be finite."""
+        norms, regulariser values, and the norm of each player's direction) and the NON_FINITE flag."""
         scalars: Dict[str, tf.Tensor] = {}
+        names = []
+        first_bad = tf.constant(0.0)        # 1 + index into `names` of the first non-finite quantity, or 0
         variables = self.game.variables()
         k = 0
         replicas = distribute.num_replicas()
@@ -58,9 +60,7 @@ class Updater:
                 checked = dict(d.scalars)
                 for player in stage.players:
                     checked[f"update_norm/{player}"] = base.global_norm(d.updates["gd".index(player)])
-                # NaN/Inf guard: a non-finite loss, gradient norm, regulariser or direction stops training here,
-                # before any optimizer applies it; the error message names the quantity.
-                checked = {k: tf.debugging.check_numerics(v, f"{NON_FINITE} {k}") for k, v in checked.items()}
+                first_bad = self._first_non_finite(first_bad, checked, names)
                 for player in stage.players:
                     index = "gd".index(player)
                     update = d.updates[index]
@@ -73,7 +73,29 @@ class Updater:
                     distribute.assign_replicated(list(variables.g) + list(variables.d),
                                                  list(projected.g) + list(projected.d))
                 scalars.update(checked)
+        self.quantity_names = names
+        scalars[NON_FINITE] = first_bad
         return scalars
+
+    def non_finite_name(self, flag) -> Optional[str]:
+        """The quantity a NON_FINITE flag names, or None when the flag says all were finite."""
+        index = int(round(float(flag)))
+        return None if index == 0 else self.quantity_names[index - 1]
+
+    @staticmethod
+    def _first_non_finite(first_bad: tf.Tensor, checked: Dict[str, tf.Tensor], names) -> tf.Tensor:
+        """Update the flag with this stage's quantities; agreed over replicas (the minimum flagged index)."""
+        offset = len(names)
+        names.extend(checked)
+        flags = tf.stack([tf.reduce_all(tf.math.is_finite(v)) for v in checked.values()])
+        positions = tf.range(1, len(checked) + 1, dtype=tf.float32) + offset
+        never = tf.constant(float(1 << 20))
+        stage_bad = tf.reduce_min(tf.where(flags, never, positions))
+        ctx = tf.distribute.get_replica_context()
+        if ctx is not None and ctx.num_replicas_in_sync > 1:
+            stage_bad = ctx.all_reduce(tf.distribute.ReduceOp.MIN, stage_bad)
+        stage_bad = tf.where(stage_bad == never, 0.0, stage_bad)
+        return tf.where(first_bad > 0, first_bad, stage_bad)
 
     def batches_per_step(self) -> int:
         return sum(stage.repeats for stage in self.method.stages())

@@ -97,6 +97,34 @@ def test_non_finite_training_stops_with_the_step_and_quantity_and_keeps_the_last
     assert all(np.all(np.isfinite(v)) for v in values.values() if np.issubdtype(v.dtype, np.floating))
 
 
+def test_the_guard_also_stops_xla_compiled_training(tmp_path):
+    """tf.debugging.check_numerics is compiled away by XLA (TPUs, Keras' automatic jit); the guard is not."""
+    from jare_tf import settings
+    from jare_tf.training.image_trainer import ImageRun
+    from jare_tf.training.toy_trainer import ToyRun
+    from jare_tf.training.workdir import NonFiniteError
+
+    c = settings.load("C")
+    c.fake_data, c.batch_size, c.num_steps, c.steps_per_execution = True, 2, 6, 4
+    c.log_every, c.sample_every, c.checkpoint_every = 1, 0, 1
+    c.optimizer.g.learning_rate = c.optimizer.d.learning_rate = 1e30
+    run = ImageRun(c, "jare")
+    run.model.jit_compile = True
+    with pytest.raises(NonFiniteError, match=r"Training stopped at step (\d+): \S+ is not finite") as error:
+        run.train(str(tmp_path / "image"), log=lambda s: None, verbose=0)
+    step = int(error.value.args[0].split("step ")[1].split(":")[0])
+    assert int(run.model.iteration.numpy()) == step < c.num_steps   # it stopped at the flagged step
+    if os.path.isdir(tmp_path / "image" / "checkpoints"):
+        values, _ = checkpoint_values(tmp_path / "image")
+        assert all(np.all(np.isfinite(v)) for v in values.values() if np.issubdtype(v.dtype, np.floating))
+
+    toy = settings.load("isotropic")
+    toy.jit_compile = True
+    toy.optimizer.g.learning_rate = toy.optimizer.d.learning_rate = 1e30
+    with pytest.raises(NonFiniteError, match=r"training stopped at step \d+: \S+ is not finite"):
+        ToyRun(toy, "jare").train(str(tmp_path / "toy"), log=lambda s: None)
+
+
 def test_non_finite_toy_training_stops(tmp_path):
     proc = run("--setting=isotropic", "--method=jare", "--config.optimizer.g.learning_rate=1e30",
                "--config.optimizer.d.learning_rate=1e30", f"--workdir={tmp_path}")
