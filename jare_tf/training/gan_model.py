@@ -73,10 +73,11 @@ class GANModel(keras.Model):
         def steps(iterator):
             n = tf.minimum(tf.constant(per_call, tf.int64), self.stop_step - self.iteration)
             outputs = one_step(next(iterator))
-            for _ in tf.range(n - 1):
-                if outputs[NON_FINITE] > 0:
-                    break
-                outputs = one_step(next(iterator))
+            # The stop test lives in the loop condition: a tf.cond around strategy.run fails under
+            # MirroredStrategy, as Keras' own loop does (see the docstring).
+            _, outputs = tf.while_loop(lambda i, out: tf.logical_and(i < n, tf.equal(out[NON_FINITE], 0.0)),
+                                       lambda i, out: (i + 1, one_step(next(iterator))),
+                                       (tf.constant(1, tf.int64), outputs))
             return outputs
 
         if not self.run_eagerly:

@@ -84,17 +84,17 @@ class Updater:
 
     @staticmethod
     def _first_non_finite(first_bad: tf.Tensor, checked: Dict[str, tf.Tensor], names) -> tf.Tensor:
-        """Update the flag with this stage's quantities; agreed over replicas (the minimum flagged index)."""
+        """Update the flag with this stage's quantities, agreed over replicas (a quantity counts as non-finite
+        when it is on any replica)."""
         offset = len(names)
         names.extend(checked)
-        flags = tf.stack([tf.reduce_all(tf.math.is_finite(v)) for v in checked.values()])
-        positions = tf.range(1, len(checked) + 1, dtype=tf.float32) + offset
-        never = tf.constant(float(1 << 20))
-        stage_bad = tf.reduce_min(tf.where(flags, never, positions))
+        bad = tf.stack([tf.cast(tf.logical_not(tf.reduce_all(tf.math.is_finite(v))), tf.float32)
+                        for v in checked.values()])
         ctx = tf.distribute.get_replica_context()
         if ctx is not None and ctx.num_replicas_in_sync > 1:
-            stage_bad = ctx.all_reduce(tf.distribute.ReduceOp.MIN, stage_bad)
-        stage_bad = tf.where(stage_bad == never, 0.0, stage_bad)
+            bad = ctx.all_reduce(tf.distribute.ReduceOp.SUM, bad)
+        stage_bad = tf.where(tf.reduce_any(bad > 0),
+                             tf.cast(tf.argmax(tf.cast(bad > 0, tf.int32)), tf.float32) + 1.0 + offset, 0.0)
         return tf.where(first_bad > 0, first_bad, stage_bad)
 
     def batches_per_step(self) -> int:

@@ -56,15 +56,18 @@ TRAINING = textwrap.dedent("""
     from jare_tf import settings
     from jare_tf.methods import base
     from jare_tf.training.image_trainer import ImageRun
+    from jare_tf.training.workdir import NonFiniteError
 
     class PerReplica(base.VectorReducer):
         def global_mean(self, tensors):       # the biased shortcut: each replica's own gradient
             return list(tensors)
 
-    def config():
+    def config(sgd=False):
         c = settings.load("C")
         c.fake_data, c.batch_size, c.num_steps, c.steps_per_execution = True, 8, 3, 2
         c.log_every, c.sample_every, c.checkpoint_every = 1, 0, 0
+        if sgd:   # plain steps: a wrong scale of the applied direction shows in full (Adam would hide it)
+            c.optimizer.g = c.optimizer.d = {"name": "sgd", "learning_rate": 0.01}
         return c
 
     def params(run):
@@ -73,17 +76,31 @@ TRAINING = textwrap.dedent("""
 
     mirrored = distribute.make_strategy("mirrored")
     assert mirrored.num_replicas_in_sync == 2
-    for method in ["gan", "conopt", "jare"]:
-        one = ImageRun(config(), method)
+    cases = [("gan", False), ("conopt", False), ("jare", False), ("gan", True), ("jare", True),
+             ("altgd", False), ("wgan", False)]
+    for method, sgd in cases:
+        one = ImageRun(config(sgd), method)
         one.train(tempfile.mkdtemp(), log=lambda s: None, verbose=0)
-        runs = [("global", None)] + ([("per_replica", PerReplica())] if method != "gan" else [])
+        runs = [("global", None)] + ([("per_replica", PerReplica())] if method in ("conopt", "jare") else [])
         for label, reducer in runs:
-            two = ImageRun(config(), method, mirrored)
+            two = ImageRun(config(sgd), method, mirrored)
             if reducer is not None:
                 two.model.updater.reducer = reducer
             two.train(tempfile.mkdtemp(), log=lambda s: None, verbose=0)
             a, b = params(one), params(two)
-            print(method, label, int(two.model.iteration.numpy()), repr(float(np.linalg.norm(a - b) / np.linalg.norm(a))))
+            name = method + ("_sgd" if sgd else "")
+            print(name, label, int(two.model.iteration.numpy()), repr(float(np.linalg.norm(a - b) / np.linalg.norm(a))))
+
+    # The NaN/Inf guard under two replicas: training stops at the flagged step with the quantity named.
+    c = config()
+    c.num_steps, c.steps_per_execution = 6, 4
+    c.optimizer.g.learning_rate = c.optimizer.d.learning_rate = 1e30
+    run = ImageRun(c, "jare", mirrored)
+    try:
+        run.train(tempfile.mkdtemp(), log=lambda s: None, verbose=0)
+    except NonFiniteError as e:
+        print("guard", str(e).split(":")[1].split()[0], int(run.model.iteration.numpy()),
+              str(e).split("step ")[1].split(":")[0])
 """)
 
 
@@ -96,15 +113,22 @@ def python(script, timeout=900):
 
 def test_two_replicas_end_with_the_parameters_of_one_device():
     rows = python(TRAINING)
-    result = {(method, label): (int(steps), float(rel)) for method, label, steps, rel in rows}
+    guard = [row for row in rows if row[0] == "guard"]
+    result = {(method, label): (int(steps), float(rel)) for method, label, steps, rel in rows if method != "guard"}
     assert set(result) == {("gan", "global"), ("conopt", "global"), ("conopt", "per_replica"),
-                           ("jare", "global"), ("jare", "per_replica")}
+                           ("jare", "global"), ("jare", "per_replica"), ("gan_sgd", "global"),
+                           ("jare_sgd", "global"), ("jare_sgd", "per_replica"), ("altgd", "global"),
+                           ("wgan", "global")}
     for (method, label), (steps, rel) in result.items():
         assert steps == 3
         if label == "global":
             assert rel <= 1e-5, (method, rel)
         else:
             assert rel > 1e-4, (method, rel)    # the per-replica regulariser is measurably another update
+    # The guard stopped both replicas at the same, flagged step (before the end) and named the quantity.
+    assert len(guard) == 1
+    _, quantity, iteration, step = guard[0]
+    assert quantity and iteration == step and 0 < int(step) < 6
 
 
 SYNC_BATCH_NORM = textwrap.dedent("""
