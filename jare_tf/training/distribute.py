@@ -17,7 +17,7 @@ regularisers are those of the global batch through `methods.base.VectorReducer` 
 """
 
 import os
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
 import tensorflow as tf
 
@@ -46,9 +46,11 @@ def make_strategy(name: str, tpu: str = "", num_cpu_devices: int = 1) -> tf.dist
         raise ValueError(f"Unknown --strategy={name!r}; choose one of {', '.join(STRATEGIES)}.")
     if tpu and name != "tpu":
         raise ValueError(f"--tpu={tpu!r} needs --strategy=tpu.")
-    if name == "default" and num_cpu_devices > 1:
-        raise ValueError("--num_cpu_devices > 1 needs --strategy=mirrored (or multi_worker); the default "
-                         "strategy uses one device.")
+    if num_cpu_devices > 1 and name != "mirrored":
+        raise ValueError(f"--num_cpu_devices={num_cpu_devices} needs --strategy=mirrored (got {name}).")
+    if num_cpu_devices > 1 and tf.config.list_physical_devices("GPU"):
+        raise ValueError("--num_cpu_devices splits the CPU of a machine without GPUs; this one has GPUs, which "
+                         "--strategy=mirrored uses.")
     split_cpu(num_cpu_devices)
     if name == "default":
         return tf.distribute.get_strategy()
@@ -85,11 +87,12 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
     return worker_id(strategy) in (None, 0)
 
 
-def per_replica_dataset(strategy: tf.distribute.Strategy, global_batches: tf.data.Dataset,
+def per_replica_dataset(strategy: tf.distribute.Strategy, global_batches: Callable[[], tf.data.Dataset],
                         global_batch_size: int):
     """Distribute a dataset of global batches: every entry has shape [K, B, ...] (K minibatches per step, the
     global batch B second); replica r of R receives entries of shape [K, B/R, ...] holding examples
-    [r·B/R, (r+1)·B/R) of each minibatch. Every worker builds the global batches and keeps its replicas' part."""
+    [r·B/R, (r+1)·B/R) of each minibatch. Every input pipeline (one per worker or TPU host) builds the global
+    batches with `global_batches()` and keeps its replicas' part."""
     replicas = strategy.num_replicas_in_sync
     if global_batch_size % replicas:
         raise ValueError(f"--batch_size={global_batch_size} is the global batch and must divide evenly over the "
@@ -109,7 +112,7 @@ def per_replica_dataset(strategy: tf.distribute.Strategy, global_batches: tf.dat
                 return tf.transpose(t, perm)
             return tf.data.Dataset.from_tensor_slices({k: part(v) for k, v in batch.items()})
 
-        return global_batches.flat_map(this_pipelines_replicas).prefetch(tf.data.AUTOTUNE)
+        return global_batches().flat_map(this_pipelines_replicas).prefetch(tf.data.AUTOTUNE)
 
     options = tf.distribute.InputOptions(experimental_fetch_to_device=True)
     return strategy.distribute_datasets_from_function(dataset_fn, options)
@@ -121,13 +124,14 @@ def num_replicas() -> int:
     return 1 if ctx is None else ctx.num_replicas_in_sync
 
 
-def assign_replicated(variables, values) -> None:
+def assign_replicated(variables, values, average: bool = True) -> None:
     """Assign values computed inside a replica to replicated variables (layer state, projections).
 
-    On one device a plain assign. Under R > 1 replicas the values are averaged over the replicas first (the
-    spectral-norm vector and projected weights are equal on every replica; per-replica batch statistics become
-    their mean) and written to every copy through the strategy, which Keras variables (aggregation "none")
-    require in a replica context.
+    On one device a plain assign. Under R > 1 replicas each replica's value goes to its own copy of the variable
+    through the strategy (Keras variables, aggregation "none", allow nothing else in a replica context); with
+    `average` the values are first averaged over the replicas, so state that may differ between replicas (batch
+    statistics) stays the same on every copy. Values that are equal by construction on every replica (the
+    spectral-norm vector, projected weights) can skip the average: it is not exact for every R.
     """
     variables, values = list(variables), list(values)
     if not variables:
@@ -137,7 +141,8 @@ def assign_replicated(variables, values) -> None:
         for var, value in zip(variables, values):
             var.assign(value)
         return
-    values = ctx.all_reduce(tf.distribute.ReduceOp.MEAN, values)
+    if average:
+        values = ctx.all_reduce(tf.distribute.ReduceOp.MEAN, values)
     targets = [getattr(v, "value", v) for v in variables]   # the tf.Variable behind a Keras variable
 
     def update(strategy, pairs):
@@ -145,3 +150,28 @@ def assign_replicated(variables, values) -> None:
             strategy.extended.update(var, lambda v, x: v.assign(x), args=(value,), group=False)
 
     ctx.merge_call(update, args=(list(zip(targets, values)),))
+
+
+def workers_agree(strategy: tf.distribute.Strategy, value: float) -> bool:
+    """Whether every worker of a multi-worker run holds the same number (a collective: all workers must call
+    it, in the same order). True at once for single-process strategies."""
+    if worker_id(strategy) is None:
+        return True
+    mean, mean_square = _worker_means(strategy, value)
+    return abs(mean_square - mean * mean) <= 1e-6 * max(1.0, mean * mean)
+
+
+def any_worker(strategy: tf.distribute.Strategy, flag: bool) -> bool:
+    """Whether the flag is set on any worker of a multi-worker run (a collective, like `workers_agree`)."""
+    if worker_id(strategy) is None:
+        return bool(flag)
+    return _worker_means(strategy, float(flag))[0] > 0
+
+
+def _worker_means(strategy, value: float):
+    """(mean, mean of squares) of a number over the replicas of all workers."""
+    def replica_fn():
+        v = tf.constant(value, tf.float64)
+        return tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.MEAN, tf.stack([v, v * v]))
+    result = strategy.experimental_local_results(strategy.run(replica_fn))[0].numpy()
+    return float(result[0]), float(result[1])

@@ -68,6 +68,8 @@ class Monitor(keras.callbacks.Callback):
                     tf.summary.scalar(key, value)
         if self._crossed(c.sample_every, step):
             self.write_samples(step)
+        # A preemption notice to any worker stops all of them, at the same step, with a checkpoint.
+        self.preempted = distribute.any_worker(self.run.strategy, self.preempted)
         if self._crossed(c.checkpoint_every, step) or self.preempted:
             self.save(step)
         if self.preempted:
@@ -158,7 +160,7 @@ class ImageRun:
 
     def dataset(self, start: int, stop: int):
         """The distributed dataset `fit` consumes: each replica's slice of every global batch."""
-        return distribute.per_replica_dataset(self.strategy, self.global_batches(start, stop),
+        return distribute.per_replica_dataset(self.strategy, lambda: self.global_batches(start, stop),
                                               self.config.batch_size)
 
     def train(self, workdir: str, log: Callable[[str], None] = print, verbose: int = 1,
@@ -170,9 +172,9 @@ class ImageRun:
         checkpoints = os.path.join(workdir, "checkpoints")
         scratch = None if chief else os.path.join(workdir, f"worker-{distribute.worker_id(self.strategy)}.tmp")
         tf.io.gfile.makedirs(workdir)
-        if chief:
-            save_config(workdir, dict(c.to_dict(), method=self.method.name, family=self.game.family,
-                                      method_options=settings.method_options(c, self.method.name)), overwrite)
+        save_config(workdir, dict(c.to_dict(), method=self.method.name, family=self.game.family,
+                                  method_options=settings.method_options(c, self.method.name)), overwrite,
+                    write=chief)
         checkpoint = self.model.checkpoint()
         manager = tf.train.CheckpointManager(checkpoint, checkpoints if chief else os.path.join(scratch, "checkpoints"),
                                              max_to_keep=c.keep_checkpoints)
@@ -186,6 +188,10 @@ class ImageRun:
                                  f"or use another --workdir.") from None
             log(f"Resuming {latest} at step {int(self.model.iteration.numpy())}.")
         start = int(self.model.iteration.numpy())
+        if not distribute.workers_agree(self.strategy, start):
+            raise ValueError(f"The workers of this run start from different steps (this one from {start}): every "
+                             f"worker must see the same --workdir (a bucket or a shared file system), and "
+                             f"--overwrite is for a run whose workers are all stopped.")
         writer = (tf.summary.create_file_writer(os.path.join(workdir, "train")) if chief
                   else tf.summary.create_noop_writer())
         monitor = Monitor(self, writer, manager)

@@ -68,10 +68,11 @@ class Updater:
                         update = [u / tf.cast(replicas, u.dtype) for u in update]
                     self.optimizers[index].apply(update, variables[index])
                 distribute.assign_replicated(self.game.state_variables(), list(d.state.g) + list(d.state.d))
-                if self._projects:
-                    projected = self.method.project(self.game.params())
-                    distribute.assign_replicated(list(variables.g) + list(variables.d),
-                                                 list(projected.g) + list(projected.d))
+                if self._projects:    # write only what the projection changed, the same on every replica
+                    params = self.game.params()
+                    changed = [(var, new) for group in zip(variables, params, self.method.project(params))
+                               for var, old, new in zip(*group) if new is not old]
+                    distribute.assign_replicated([v for v, _ in changed], [x for _, x in changed], average=False)
                 scalars.update(checked)
         self.quantity_names = names
         scalars[NON_FINITE] = first_bad

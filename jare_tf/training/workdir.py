@@ -44,9 +44,10 @@ def _flatten(d: Dict, prefix: str = "") -> Dict[str, object]:
     return out
 
 
-def save_config(workdir: str, config: Dict[str, object], overwrite: bool) -> None:
+def save_config(workdir: str, config: Dict[str, object], overwrite: bool, write: bool = True) -> None:
     """Write <workdir>/config.json; refuse (ConfigConflict) if one with other experiment values is there, unless
-    `overwrite` (then the previous checkpoints are set aside, not deleted)."""
+    `overwrite` (then the previous checkpoints are set aside, not deleted). With write=False (the non-chief
+    workers of a multi-worker run) only the refusal happens, so every worker stops, not just the chief."""
     path = os.path.join(workdir, "config.json")
     new = json.loads(json.dumps(config))
     if tf.io.gfile.exists(path):
@@ -58,11 +59,12 @@ def save_config(workdir: str, config: Dict[str, object], overwrite: bool) -> Non
             shown = ", ".join(f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in differ[:6])
             raise ConfigConflict(f"{workdir} holds a run with a different config ({shown}). Use another --workdir, "
                                  f"or pass --overwrite to start a new run there.")
-        if differ and overwrite:
+        if differ and overwrite and write:
             checkpoints = os.path.join(workdir, "checkpoints")
             if tf.io.gfile.isdir(checkpoints):
                 n = 1
                 while tf.io.gfile.exists(f"{checkpoints}.overwritten.{n}"):
                     n += 1
                 tf.io.gfile.rename(checkpoints, f"{checkpoints}.overwritten.{n}")
-    write_json(path, new)
+    if write:
+        write_json(path, new)

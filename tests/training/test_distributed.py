@@ -192,20 +192,34 @@ def checkpoint_values(workdir):
     return path, {n: reader.get_tensor(n) for n in names}
 
 
-def test_multi_worker_on_localhost_and_mirrored_command_line_match_one_process(tmp_path):
-    common = ["--fake_data", "--num_steps=3", "--batch_size=8"]
-    train = [sys.executable, "-m", "jare_tf.train", "--setting=C", "--method=jare", *common]
-    # Two workers started by the launch script, as on two machines (jare-train from this interpreter's bin/).
-    hosts = ",".join(f"127.0.0.1:{free_port()}" for _ in range(2))
+def run_workers(workdirs, *flags):
+    """Two workers started by the launch script, as on two machines (jare-train from this interpreter's bin/);
+    returns their exit codes and outputs (stdout and stderr). Workers left running by a failure are killed."""
+    hosts = ",".join(f"127.0.0.1:{free_port()}" for _ in workdirs)
     env = dict(ENV, PATH=os.path.dirname(sys.executable) + os.pathsep + ENV.get("PATH", ""))
     env.pop("TF_CONFIG", None)
-    workers = [subprocess.Popen(["bash", "launch/multi_worker.sh", hosts, str(index), "C", "jare",
-                                 str(tmp_path / "mw"), *common], env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-               for index in range(2)]
-    outputs = [w.communicate(timeout=600) for w in workers]
-    for w, (out, err) in zip(workers, outputs):
-        assert w.returncode == 0, err[-3000:]
+    workers = [subprocess.Popen(["bash", "launch/multi_worker.sh", hosts, str(index), "C", "jare", str(workdir),
+                                 *flags], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True)
+               for index, workdir in enumerate(workdirs)]
+    try:
+        texts = [w.communicate(timeout=600)[0] for w in workers]
+        return [w.returncode for w in workers], texts
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+
+
+def test_multi_worker_on_localhost_and_mirrored_command_line_match_one_process(tmp_path):
+    common = ["--fake_data", "--batch_size=8"]
+    codes, texts = run_workers([tmp_path / "mw"] * 2, *common, "--num_steps=2")
+    assert codes == [0, 0], [text[-3000:] for text in texts]
+    # The same command with more steps: both workers resume from the chief's checkpoint and go on.
+    codes, texts = run_workers([tmp_path / "mw"] * 2, *common, "--num_steps=3")
+    assert codes == [0, 0], [text[-3000:] for text in texts]
+    assert all("Resuming" in text and "step 2" in text for text in texts)
+    train = [sys.executable, "-m", "jare_tf.train", "--setting=C", "--method=jare", *common, "--num_steps=3"]
     for args, name in (([], "one"), (["--strategy=mirrored", "--num_cpu_devices=2"], "mirrored")):
         proc = subprocess.run(train + args + [f"--workdir={tmp_path / name}"], capture_output=True, text=True,
                               env=ENV, cwd=ROOT, timeout=600)
@@ -221,3 +235,15 @@ def test_multi_worker_on_localhost_and_mirrored_command_line_match_one_process(t
     # Only the chief wrote the run's files; the other worker's scratch folder is gone.
     assert sorted(os.listdir(tmp_path / "mw")) == ["checkpoints", "config.json", "metrics.json", "train"]
     assert json.load(open(tmp_path / "mirrored" / "metrics.json"))["step"] == 3
+
+
+def test_workers_that_do_not_share_the_workdir_stop_with_a_clear_error(tmp_path):
+    """Worker 0 would resume at step 2, worker 1 (another folder) start at 0: both refuse, none hangs."""
+    common = ["--fake_data", "--batch_size=8", "--num_steps=2"]
+    proc = subprocess.run([sys.executable, "-m", "jare_tf.train", "--setting=C", "--method=jare", *common,
+                           f"--workdir={tmp_path / 'a'}"], capture_output=True, text=True, env=ENV, cwd=ROOT,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    codes, texts = run_workers([tmp_path / "a", tmp_path / "b"], *common[:-1], "--num_steps=4")
+    assert codes == [2, 2], [text[-3000:] for text in texts]
+    assert all("start from different steps" in text for text in texts)
