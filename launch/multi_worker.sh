@@ -15,12 +15,12 @@ if [[ $# -lt 5 ]]; then
 fi
 workers=$1 index=$2 setting=$3 method=$4 workdir=$5
 shift 5
-if ! [[ "$index" =~ ^[0-9]+$ ]]; then
-  echo "$0: INDEX must be this worker's position in the list (0, 1, ...), got '$index'." >&2
+IFS=, read -r -a hosts <<< "$workers"
+if ! [[ "$index" =~ ^[0-9]+$ ]] || (( index >= ${#hosts[@]} )); then
+  echo "$0: INDEX must be this worker's position in the list (0 to $(( ${#hosts[@]} - 1 ))), got '$index'." >&2
   exit 2
 fi
-cluster=$(printf '"%s",' ${workers//,/ })
+cluster=$(printf '"%s",' "${hosts[@]}")
 export TF_CONFIG="{\"cluster\": {\"worker\": [${cluster%,}]}, \"task\": {\"type\": \"worker\", \"index\": ${index}}}"
-[[ -z "${DRY_RUN:-}" ]] || echo "TF_CONFIG=${TF_CONFIG}"
-run jare-train --setting="$setting" --method="$method" --workdir="$workdir" \
+run env TF_CONFIG="$TF_CONFIG" jare-train --setting="$setting" --method="$method" --workdir="$workdir" \
   --strategy=multi_worker "$@"

@@ -5,13 +5,16 @@ its unfinished runs from their checkpoints, and its finished runs end at once.
 
     python launch/sweep.py --settings=A,B,C --methods=gan,conopt,jare --seeds=1,2,3 --root=runs/fig3
     python launch/sweep.py --settings=C --methods=jare,sngan --seeds=1 --root=runs/c --run -- --fake_data
-    python launch/sweep.py ... --launcher=launch/multi_gpu.sh     # each command through a launch script
+    python launch/sweep.py ... --launcher=launch/multi_gpu.sh     # each run on all GPUs of this machine
 
+--launcher takes a script called as `LAUNCHER SETTING METHOD WORKDIR [flags...]`: launch/local.sh and
+launch/multi_gpu.sh (multi_worker.sh and tpu_pod.sh take other arguments and are started per cluster).
 Arguments after `--` are passed to every run.
 """
 
 import argparse
 import itertools
+import os
 import shlex
 import subprocess
 import sys
@@ -37,13 +40,16 @@ def main(argv=None):
     parser.add_argument("--methods", required=True, help="comma-separated, e.g. gan,conopt,jare")
     parser.add_argument("--seeds", default="125", help="comma-separated integers")
     parser.add_argument("--root", required=True, help="parent folder of the runs' workdirs")
-    parser.add_argument("--launcher", default=None, help="a launch/*.sh script taking SETTING METHOD WORKDIR")
+    parser.add_argument("--launcher", default=None,
+                        help="a script called as LAUNCHER SETTING METHOD WORKDIR [flags] (local.sh, multi_gpu.sh)")
     parser.add_argument("--run", action="store_true", help="run the commands instead of printing them")
     args = parser.parse_args(argv)
     try:
         seeds = [int(s) for s in args.seeds.split(",")]
     except ValueError:
         parser.error(f"--seeds must be comma-separated integers, got {args.seeds!r}")
+    if args.launcher and os.path.basename(args.launcher) in ("multi_worker.sh", "tpu_pod.sh"):
+        parser.error(f"--launcher={args.launcher} takes cluster arguments; start those runs per cluster")
     split = [[x for x in value.split(",") if x] for value in (args.settings, args.methods)]
     if not all(split):
         parser.error("--settings and --methods need at least one name each")

@@ -43,6 +43,7 @@ def test_sweep_runs_through_a_launcher_and_reports_failures():
     proc = sweep("--settings=C", "--methods=gan", "--root=r", "--launcher=false", "--run")
     assert proc.returncode == 1 and "1 run(s) failed" in proc.stderr
     assert sweep("--settings=C", "--methods=gan", "--root=r", "--seeds=x").returncode == 2
+    assert sweep("--settings=C", "--methods=gan", "--root=r", "--launcher=launch/tpu_pod.sh").returncode == 2
 
 
 def test_launchers_build_the_strategy_commands():
@@ -51,24 +52,30 @@ def test_launchers_build_the_strategy_commands():
         "jare-train", "--setting=A", "--method=jare", "--workdir=runs/a", "--strategy=mirrored", "--batch_size=256"]
     proc = launch("multi_worker.sh", "h1:2222,h2:2222,h3:2222", "2", "C", "conopt", "gs://b/r", DRY_RUN="1")
     assert proc.returncode == 0, proc.stderr
-    first, second = proc.stdout.strip().splitlines()
-    config = json.loads(first.split("=", 1)[1])
+    command = shlex.split(proc.stdout)       # one line that can be pasted into a shell
+    assert command[0] == "env" and command[2:5] == ["jare-train", "--setting=C", "--method=conopt"]
+    config = json.loads(command[1].split("=", 1)[1])
     assert config == {"cluster": {"worker": ["h1:2222", "h2:2222", "h3:2222"]}, "task": {"type": "worker", "index": 2}}
-    assert "--strategy=multi_worker" in shlex.split(second)
+    assert "--strategy=multi_worker" in command
     assert launch("multi_worker.sh", "h1:2222", "first", "C", "gan", "w", DRY_RUN="1").returncode == 2
+    assert launch("multi_worker.sh", "h1:2222,h2:2222", "2", "C", "gan", "w", DRY_RUN="1").returncode == 2
     assert launch("local.sh", "C", DRY_RUN="1").returncode == 2
 
 
 def test_tpu_pod_installs_on_every_host_and_trains_from_one_with_buckets():
-    proc = launch("tpu_pod.sh", "C", "jare", "gs://b/tfds", "gs://b/runs/c", "--num_steps=10",
-                  DRY_RUN="1", TPU="my-v4-32", ZONE="us-central2-b")
+    env = dict(DRY_RUN="1", TPU="my-v4-32", ZONE="us-central2-b", PACKAGE="gs://b/wheels/jare_tf-0.1.0-py3-none-any.whl")
+    odd_workdir = "gs://b/runs/c x;touch /tmp/pwned"
+    proc = launch("tpu_pod.sh", "C", "jare", "gs://b/tfds", odd_workdir, "--num_steps=10", **env)
     assert proc.returncode == 0, proc.stderr
     install, train = [shlex.split(line) for line in proc.stdout.strip().splitlines()]
     assert install[:5] == ["gcloud", "compute", "tpus", "tpu-vm", "ssh"] and "--worker=all" in install
+    assert "jare_tf-0.1.0-py3-none-any.whl" in install[-1]
     assert "--worker=0" in train
-    command = shlex.split(train[-1].split("=", 1)[1])
-    assert {"--strategy=tpu", "--tpu=my-v4-32", "--data_dir=gs://b/tfds", "--workdir=gs://b/runs/c",
-            "--num_steps=10"} <= set(command)
-    proc = launch("tpu_pod.sh", "C", "jare", "/local/tfds", "gs://b/runs/c", DRY_RUN="1", TPU="t", ZONE="z")
+    remote = shlex.split(train[-1].split("=", 1)[1])        # what the host's shell will see
+    assert remote[:5] == ["TPU_LOAD_LIBRARY=0", "nohup", "python3", "-m", "jare_tf.train"]
+    assert {"--strategy=tpu", "--tpu=my-v4-32", "--data_dir=gs://b/tfds", f"--workdir={odd_workdir}",
+            "--num_steps=10"} <= set(remote)                # the odd workdir stays one argument
+    assert remote[-4:-2] == [">", "pwned.log"] and remote[-1] == "&"
+    proc = launch("tpu_pod.sh", "C", "jare", "/local/tfds", "gs://b/runs/c", **env)
     assert proc.returncode == 2 and "gs://" in proc.stderr
-    assert launch("tpu_pod.sh", "C", "jare", "gs://a", "gs://b", DRY_RUN="1").returncode == 2   # no TPU/ZONE
+    assert launch("tpu_pod.sh", "C", "jare", "gs://a", "gs://b", DRY_RUN="1").returncode == 2   # no TPU/ZONE/PACKAGE
