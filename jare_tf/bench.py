@@ -13,7 +13,9 @@ Tracing, compilation and the first call are excluded (a second call measures mem
 timed in rounds: every round runs each method for --steps iterations, in an order rotated from round to round,
 so that drift of the machine (other jobs, clock changes) hits all methods alike; the figure is the median over
 --repeats rounds, and the ratio to gan is the median over rounds of the per-round ratio. gan is always timed,
-as the baseline.
+as the baseline. On a shared machine a round in which other processes used more than --max_contention of the
+CPUs (read from /proc/stat) is left out and run again, up to --max_rounds; when too few clean rounds remain,
+all are used and the output says the figures are contended.
 
 A method is `name` or `name:option=value:…` (options of the method's constructor, e.g. `jare:hvp=forward`,
 `jare:gamma=10`); the setting's options (configs/image.py) apply first. Peak memory is the method's own
@@ -147,6 +149,9 @@ flags.DEFINE_integer("batch_size", None, "Batch size (default: the setting's, 64
 flags.DEFINE_integer("steps", 10, "Timed iterations of every method in every round.")
 flags.DEFINE_string("steps_for", "", "Per-setting --steps, e.g. E:4,F:4 (slower settings).")
 flags.DEFINE_integer("repeats", 9, "Rounds; the figures are medians over rounds.")
+flags.DEFINE_float("max_contention", 0.15, "A round in which other processes used more than this share of the "
+                   "machine (Linux /proc/stat) is left out and run again, up to --max_rounds; 1 keeps every round.")
+flags.DEFINE_integer("max_rounds", None, "Most rounds per setting when rounds are left out (default 3 × --repeats).")
 flags.DEFINE_integer("steps_per_execution", None, "Iterations per call of the compiled function (default: the "
                      "setting's steps_per_execution, at most --steps; must divide --steps).")
 flags.DEFINE_bool("xla", False, "Compile each iteration with XLA (tf.function(jit_compile=True)).")
@@ -432,8 +437,41 @@ def steps_per_execution(config, steps: int, spe_flag: Optional[int]) -> int:
     return spe
 
 
+class Contention:
+    """The share of the machine that other processes used during an interval: all CPUs' busy time (Linux
+    /proc/stat) minus this process' CPU time, over the interval's wall time × CPUs. 0 where unknown."""
+
+    def __init__(self):
+        self.available = os.path.exists("/proc/stat")
+        self.cpus = os.cpu_count() or 1
+        self.tick = os.sysconf("SC_CLK_TCK") if self.available else 100
+
+    def describe(self) -> str:
+        return ("other processes' CPU share from /proc/stat" if self.available
+                else "not measured (no /proc/stat): every round is used")
+
+    def _busy(self) -> float:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)          # idle + iowait
+        busy = sum(fields[:8]) - idle                                       # up to steal; guest is in user
+        return busy / self.tick
+
+    def start(self) -> None:
+        if self.available:
+            self._t = (time.perf_counter(), time.process_time(), self._busy())
+
+    def stop(self) -> float:
+        if not self.available:
+            return 0.0
+        wall, own, busy = (time.perf_counter(), time.process_time(), self._busy())
+        others = (busy - self._t[2]) - (own - self._t[1])
+        return max(0.0, others / max(1e-9, (wall - self._t[0]) * self.cpus))
+
+
 def bench_setting(config, specs, steps: int, repeats: int, spe: int, xla: bool, mixed_precision: bool,
-                  fake: bool, log=print, name: Optional[str] = None):
+                  fake: bool, log=print, name: Optional[str] = None, max_contention: float = 1.0,
+                  max_rounds: int = 0):
     """Time `specs` side by side on one setting; returns ({label: figures}, run information)."""
     import keras
     import tensorflow as tf
@@ -458,16 +496,31 @@ def bench_setting(config, specs, steps: int, repeats: int, spe: int, xla: bool, 
         peak[case.label] = memory.measure(case.call) + case.resident_bytes()   # a warm call
 
     heavy = {case.label: case.heavy_gflop() for case in cases}
+    # Rounds until `repeats` of them ran without other processes taking more than `max_contention` of the
+    # machine (at most `max_rounds`); the figures come from those clean rounds.
     seconds: Dict[str, List[float]] = {c.label: [] for c in cases}
-    for r in range(repeats):
+    clean: List[bool] = []
+    probe = Contention()
+    r = 0
+    while sum(clean) < repeats and r < max(repeats, max_rounds):
         order = cases[r % len(cases):] + cases[:r % len(cases)]
+        worst = 0.0
         for case in order:
+            probe.start()
             t0 = time.perf_counter()
             for _ in range(calls):
                 case.call()
             seconds[case.label].append((time.perf_counter() - t0) / steps)
-        log(f"[{name}] round {r + 1}/{repeats}: " + ", ".join(
-            f"{c.label} {1000 * seconds[c.label][-1]:.1f}" for c in cases) + " s/1K")
+            worst = max(worst, probe.stop())
+        clean.append(worst <= max_contention)
+        r += 1
+        log(f"[{name}] round {r}: " + ", ".join(f"{c.label} {1000 * seconds[c.label][-1]:.1f}" for c in cases)
+            + f" s/1K; other processes used up to {100 * worst:.0f}% of the machine"
+            + ("" if clean[-1] else " (round left out)"))
+    use = [i for i, ok in enumerate(clean) if ok]
+    if len(use) < min(3, repeats):           # too few clean rounds: use all, and say so
+        use = list(range(len(clean)))
+    seconds = {label: [s[i] for i in use] for label, s in seconds.items()}
 
     results = {}
     for case in cases:
@@ -483,7 +536,8 @@ def bench_setting(config, specs, steps: int, repeats: int, spe: int, xla: bool, 
             "gflop": heavy[case.label],
         }
     info = {"steps": steps, "repeats": repeats, "spe": spe, "batch_size": int(config.batch_size),
-            "memory": memory.describe(), "device": device}
+            "memory": memory.describe(), "device": device, "rounds": len(clean), "rounds_used": len(use),
+            "clean_rounds": sum(clean), "max_contention": max_contention, "contention": probe.describe()}
     del cases
     gc.collect()
     keras.backend.clear_session()
@@ -555,8 +609,11 @@ def render(runs) -> str:
         "Updater) and runs steps_per_execution iterations per call of one tf.function; tracing, compilation and "
         "the first call are excluded. The methods are timed in interleaved rounds (the order rotates from round "
         "to round) in one process; seconds per 1K iterations is the median over rounds, the ratio to gan the "
-        "median of the per-round ratios. Peak memory is the method's resident state (parameters, layer state, "
-        "optimizer slots) plus the peak working memory of one call above what was in use before it.",
+        "median of the per-round ratios; rounds in which other processes took a share of the machine are left "
+        "out (each setting says how many rounds were used). Peak memory is the method's resident state "
+        "(parameters, layer state, optimizer slots) plus the peak working memory of one call above what was in "
+        "use before it. GFLOP: the convolutions and matrix products one iteration executes (after pruning and "
+        "merging of identical subexpressions), about the least time ratio reachable with the same kernels.",
     ]
     for run in runs:
         results, infos = run["results"], run["infos"]
@@ -579,10 +636,18 @@ def render(runs) -> str:
             info = infos[setting]
             lines += ["", f"### Setting {setting}", "",
                       f"Batch {info['batch_size']}; {info['steps']} timed iterations of every method per round, "
-                      f"{info['repeats']} rounds, {info['spe']} iterations per call; device {info['device']}; "
+                      f"{info['spe']} iterations per call; {rounds_text(info)}; device {info['device']}; "
                       f"memory: {info['memory']}.", ""]
             lines += table(res)
     return "\n".join(lines) + "\n"
+
+
+def rounds_text(info) -> str:
+    text = (f"{info['rounds_used']} of {info['rounds']} rounds used (left out: rounds in which other processes "
+            f"used more than {100 * info['max_contention']:.0f}% of the machine; {info['contention']})")
+    if info["rounds_used"] == info["rounds"] and info["clean_rounds"] < info["rounds"]:
+        text += "; too few clean rounds, so all are used: the figures are contended"
+    return text
 
 
 def _atomic_write(path: str, text: str) -> None:
@@ -637,10 +702,10 @@ def main(argv):
         for setting, config, steps, spe in plan:
             all_results[setting], infos[setting] = bench_setting(
                 config, specs, steps, FLAGS.repeats, spe, FLAGS.xla, FLAGS.mixed_precision, FLAGS.fake_data, log,
-                setting)
+                setting, FLAGS.max_contention, FLAGS.max_rounds or 3 * FLAGS.repeats)
             info = infos[setting]
             print(f"\nSetting {setting}: batch {info['batch_size']}, device {info['device']}, memory: "
-                  f"{info['memory']}.")
+                  f"{info['memory']}; {rounds_text(info)}.")
             print("\n".join(table(all_results[setting])))
             for text in findings(all_results[setting]):
                 print(text)

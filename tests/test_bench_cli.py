@@ -21,7 +21,7 @@ def run(*args):
 def test_a_tiny_benchmark_reports_every_method_and_writes_the_report(tmp_path):
     report = tmp_path / "speed.md"
     proc = run("--setting=C", "--fake_data", "--batch_size=4", "--steps=2", "--repeats=2", "--methods=jare,conopt",
-               "--json", "--report", f"--report_path={report}")
+               "--max_contention=1", "--json", "--report", f"--report_path={report}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert list(result) == ["gan", "jare", "conopt"]            # gan is added as the baseline, first
@@ -95,3 +95,20 @@ def test_step_flop_counts_what_runs_once_including_nested_functions():
     conv = 2 * (2 * 8 * 8 * 4) * 3 * 3 * 3             # 2·|y|·k_h·k_w·C_in
     matmul = 2 * 5 * 7 * 6
     assert bench.step_flop(graph) == conv + matmul
+
+
+def test_contention_counts_other_processes_cpu_time():
+    """A busy child process shows up as contention; this process' own work does not."""
+    import time
+    probe = bench.Contention()
+    if not probe.available:
+        pytest.skip("no /proc/stat")
+    child = subprocess.Popen([sys.executable, "-c", "import time\nt = time.time()\nwhile time.time() - t < 1.5: pass"])
+    try:
+        time.sleep(0.3)
+        probe.start()
+        time.sleep(0.8)
+        share = probe.stop()
+    finally:
+        child.wait()
+    assert share >= 0.6 / probe.cpus, share        # the child keeps one of the CPUs busy
