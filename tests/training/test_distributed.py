@@ -42,7 +42,7 @@ def test_strategy_choices_are_checked():
 def test_one_replica_receives_the_global_batch_unchanged():
     batches = tf.data.Dataset.range(3).map(
         lambda s: {"real": tf.fill([2, 4, 5], tf.cast(s, tf.float32)) + tf.range(4, dtype=tf.float32)[:, None]})
-    received = [b["real"].numpy() for b in distribute.per_replica_dataset(tf.distribute.get_strategy(), batches, 4)]
+    received = [b["real"].numpy() for b in distribute.per_replica_dataset(tf.distribute.get_strategy(), lambda: batches, 4)]
     assert len(received) == 3
     for step, real in enumerate(received):
         np.testing.assert_array_equal(real, step + np.arange(4)[None, :, None] * np.ones([2, 4, 5]))
