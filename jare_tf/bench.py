@@ -6,8 +6,9 @@ r"""jare-bench: seconds per 1K training iterations of several methods, side by s
 
 Each method is built once (its setting's models, both players' optimizers and the `Updater` that training
 uses), and what is timed is what training runs: `steps_per_execution` updater steps per call of one
-`tf.function` (a `tf.while_loop` around the per-step function, which is XLA-compiled with --xla, as Keras'
-`fit` does), with the method's own random inputs drawn per iteration as `GANModel.train_step` draws them. The
+`tf.function` (a `tf.while_loop` around the per-step function, as Keras' `fit` does; the step is XLA-compiled
+with --xla, which by default follows Keras' jit_compile="auto": on with a GPU or TPU, off on a CPU-only
+machine), with the method's own random inputs drawn per iteration as `GANModel.train_step` draws them. The
 minibatches are made before timing (the input pipeline runs beside training and is not part of a step).
 Tracing, compilation and the first call are excluded (a second call measures memory). The methods are then
 timed in rounds: every round runs each method for --steps iterations, in an order rotated from round to round,
@@ -154,7 +155,8 @@ flags.DEFINE_float("max_contention", 0.15, "A round in which other processes use
 flags.DEFINE_integer("max_rounds", None, "Most rounds per setting when rounds are left out (default 3 × --repeats).")
 flags.DEFINE_integer("steps_per_execution", None, "Iterations per call of the compiled function (default: the "
                      "setting's steps_per_execution, at most --steps; must divide --steps).")
-flags.DEFINE_bool("xla", False, "Compile each iteration with XLA (tf.function(jit_compile=True)).")
+flags.DEFINE_bool("xla", None, "Compile each iteration with XLA (tf.function(jit_compile=True)). Default: what "
+                  "training does (Keras' jit_compile='auto'): on when a GPU or TPU is present, off on CPU only.")
 flags.DEFINE_bool("mixed_precision", False, "mixed_bfloat16 for first-order methods; "
                   "second-order methods stay float32.")
 flags.DEFINE_bool("json", False, "Print one JSON object as the last line of stdout.")
@@ -429,6 +431,13 @@ def check_methods(config, specs) -> None:
             raise UsageError(f"--methods: {label}: {e}") from None
 
 
+def default_xla() -> bool:
+    """Keras' jit_compile="auto" for the model training compiles (one strategy, one device): XLA when the
+    machine has an accelerator, not on a CPU-only machine."""
+    import tensorflow as tf
+    return any(d.device_type != "CPU" for d in tf.config.list_physical_devices())
+
+
 def steps_per_execution(config, steps: int, spe_flag: Optional[int]) -> int:
     spe = min(spe_flag or config.steps_per_execution, steps)
     if steps % spe:
@@ -698,10 +707,11 @@ def main(argv):
             check_methods(config, specs)
             steps = steps_for.get(setting, FLAGS.steps)
             plan.append((setting, config, steps, steps_per_execution(config, steps, FLAGS.steps_per_execution)))
+        xla = FLAGS.xla if FLAGS.xla is not None else default_xla()
         all_results, infos = {}, {}
         for setting, config, steps, spe in plan:
             all_results[setting], infos[setting] = bench_setting(
-                config, specs, steps, FLAGS.repeats, spe, FLAGS.xla, FLAGS.mixed_precision, FLAGS.fake_data, log,
+                config, specs, steps, FLAGS.repeats, spe, xla, FLAGS.mixed_precision, FLAGS.fake_data, log,
                 setting, FLAGS.max_contention, FLAGS.max_rounds or 3 * FLAGS.repeats)
             info = infos[setting]
             print(f"\nSetting {setting}: batch {info['batch_size']}, device {info['device']}, memory: "
@@ -713,9 +723,9 @@ def main(argv):
         print(f"jare-bench: error: {e}", file=sys.stderr)
         return 2
     if FLAGS.report:
-        options = (f"xla={FLAGS.xla}, mixed_precision={FLAGS.mixed_precision}, fake_data={FLAGS.fake_data}, "
+        options = (f"xla={xla}, mixed_precision={FLAGS.mixed_precision}, fake_data={FLAGS.fake_data}, "
                    f"batch_size={FLAGS.batch_size or 'the setting’s'}")
-        run = {"key": [settings_list, [s[0] for s in specs], FLAGS.xla, FLAGS.mixed_precision, FLAGS.batch_size],
+        run = {"key": [settings_list, [s[0] for s in specs], xla, FLAGS.mixed_precision, FLAGS.batch_size],
                "command": "jare-bench " + " ".join(a for a in sys.argv[1:] if not a.startswith("--report_path")),
                "machine": machine(), "options": options,
                "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
