@@ -11,8 +11,8 @@ METHOD_OPTIONS = {
     "gan": {}, "sngan": {},
     "altgd": {},                                  # d_first; --config.method.options.altgd.order=g_first
                                                   # with ...g_beta1=0.9 reproduces the reference AltGD
-    "conopt": {"gamma": 10.0},
-    "jare": {"gamma": 100.0},
+    "conopt": {"gamma": 10.0, "hvp": "reverse"},  # hvp: reverse-over-reverse or "forward" (see jare-bench)
+    "jare": {"gamma": 100.0, "hvp": "reverse"},
     "extrapolation": {"gamma": 100.0},            # the first-order stand-in for JARE: JARE's γ
     "gen_only": {"gamma": 100.0}, "disc_only": {"gamma": 100.0},
     "r1": {"gamma": 10.0}, "r2": {"gamma": 10.0},  # Mescheder et al. 2018's CIFAR runs: γ = 10

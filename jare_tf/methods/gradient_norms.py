@@ -132,6 +132,11 @@ def loss_hvp(game, params: Players, state: Players, batch, loss: str, tangent_pl
 def _forward_over_reverse(game, params: Players, state: Players, batch, reducer: base.VectorReducer,
                           term: str) -> Terms:
     """`regulariser_gradients` with forward-over-reverse products after a plain first-order pass."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is not None and ctx.num_replicas_in_sync > 1 and _syncs_across_replicas(game):
+        raise ValueError("hvp='forward' cannot differentiate through batch statistics synchronised across "
+                         "replicas (tf.autodiff.ForwardAccumulator carries no tangent through all_reduce); use "
+                         "hvp='reverse', or sync_batch_norm=False.")
     fo = base.first_order(game, params, state, batch)
     v_d = reducer.global_mean(fo.grad_d)
     v_g = reducer.global_mean(fo.grad_g_reg)
@@ -154,6 +159,16 @@ def _forward_over_reverse(game, params: Players, state: Players, batch, reducer:
             grad_d = loss_hvp(game, params, state, batch, "g", "g", v_g, ("d",))[0]
             scalars["reg/discriminator"] = r_d
     return Terms(fo, grad_g, grad_d, scalars)
+
+
+def _syncs_across_replicas(game) -> bool:
+    """Whether a layer of either player all-reduces inside its forward pass (synchronised batch norm)."""
+    def layers(layer):
+        yield layer
+        for inner in getattr(layer, "layers", []):
+            yield from layers(inner)
+    return any(getattr(layer, "sync", False) for model in (game.generator, game.discriminator)
+               for layer in layers(model))
 
 
 def regularised_directions(method: base.Method, game, params, state, batch, reducer, term: str):
