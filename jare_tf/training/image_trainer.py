@@ -176,8 +176,8 @@ class ImageRun:
                                   method_options=settings.method_options(c, self.method.name)), overwrite,
                     write=chief)
         checkpoint = self.model.checkpoint()
-        manager = tf.train.CheckpointManager(checkpoint, checkpoints if chief else os.path.join(scratch, "checkpoints"),
-                                             max_to_keep=c.keep_checkpoints)
+        manager = tf.train.CheckpointManager(
+            checkpoint, checkpoints if chief else os.path.join(scratch, "checkpoints"), max_to_keep=c.keep_checkpoints)
         latest = tf.train.latest_checkpoint(checkpoints)
         if latest:
             try:
