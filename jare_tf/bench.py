@@ -287,8 +287,8 @@ class Case:
 
         from jare_tf import methods, settings
         from jare_tf.data import images
-        from jare_tf.data.synthetic import step_seed
         from jare_tf.training import optimizers
+        from jare_tf.training.image_trainer import with_method_inputs
         from jare_tf.training.updater import Updater
 
         self.label, self.name = label, name
@@ -311,7 +311,7 @@ class Case:
         self.updater = Updater(self.method, self.game, opt)
         self.optimizers = opt
         k = self.updater.batches_per_step()
-        b, size, seed = config.batch_size, config.image_size, config.seed
+        b, seed = config.batch_size, config.seed
         reals, zs = [], []
         for i in range(spe):
             reals.append(tf.stack([real_source(i * k + j) for j in range(k)]))
@@ -324,9 +324,7 @@ class Case:
             step = iteration.read_value()
 
             def minibatch(j):
-                batch = {"real": real[j], "z": z[j]}
-                batch.update(method.sample_inputs(batch, step_seed(seed + 2, step, j)))
-                return batch
+                return with_method_inputs(method, {"real": real[j], "z": z[j]}, seed, step, j)
 
             scalars = updater.step(minibatch)
             iteration.assign_add(1)

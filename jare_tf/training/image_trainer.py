@@ -37,6 +37,11 @@ def sample_grid(samples: tf.Tensor) -> tf.Tensor:
     return tf.clip_by_value(tf.reshape(x, [1, GRID * h, GRID * w, c]), 0.0, 1.0)
 
 
+def with_method_inputs(method, batch: Dict[str, tf.Tensor], seed: int, step, k: int) -> Dict[str, tf.Tensor]:
+    """The k-th minibatch of a step with the method's own random inputs, drawn from (seed, step, k)."""
+    return dict(batch, **method.sample_inputs(batch, step_seed(seed + 2, step, k)))
+
+
 class Monitor(keras.callbacks.Callback):
     """TensorBoard scalars and sample grids, and checkpoints, at step boundaries."""
 
@@ -147,8 +152,7 @@ class ImageRun:
                 else:
                     real = images.to_unit_range(images.permuted_batch(self.real, index, c.batch_size, c.seed))
                 batch = {"real": real, "z": images.latents(step, k, c.batch_size, c.z_dim, c.seed)}
-                batch.update(method.sample_inputs(batch, step_seed(c.seed + 2, step, k)))
-                minibatches.append(batch)
+                minibatches.append(with_method_inputs(method, batch, c.seed, step, k))
             return {key: tf.stack([b[key] for b in minibatches]) for key in minibatches[0]}
 
         steps = tf.data.Dataset.range(start, stop)
