@@ -15,6 +15,7 @@ setuptools.setup(
     install_requires=[
         "tensorflow>=2.16",
         "tensorflow-datasets",
+        "importlib_resources",     # imported by tensorflow-datasets' download_and_prepare, not declared by it
         "tensorflow-gan",
         "absl-py",
         "ml-collections",
@@ -30,6 +31,7 @@ setuptools.setup(
             "jare-reproduce=jare_tf.reproduce:run",
             "jare-eval=jare_tf.evaluate:run",
             "jare-bench=jare_tf.bench:run",
+            "jare-prepare=jare_tf.prepare:run",
         ],
     },
 )

@@ -379,7 +379,8 @@ def _real_source_or_raise(config, fake: bool):
     from jare_tf.data import images
     b, size, seed = config.batch_size, config.image_size, config.seed
     if fake:
-        return lambda index: images.fake_images(index, b, size, seed)
+        channels = images.channels(config.dataset)
+        return lambda index: images.fake_images(index, b, size, seed, channels)
     if not images.fits_in_memory(config.dataset, config.image_size):
         stream = iter(images.stream(config.dataset, size, config.data_dir or None, seed, b))
         cache = {}

@@ -7,6 +7,7 @@ from typing import Dict
 import ml_collections
 
 from jare_tf.configs import ALIASES, SETTINGS
+from jare_tf.data import images
 from jare_tf.games.game import Game
 from jare_tf.models import architectures
 
@@ -22,12 +23,14 @@ def load(setting: str) -> ml_collections.ConfigDict:
 
 def image_game(config: ml_collections.ConfigDict, method) -> Game:
     """The Game of an image setting for `method`: its architecture (with the spectrally normalised
-    discriminator for SN-GAN) and its losses (the WGAN family for the WGAN methods)."""
+    discriminator for SN-GAN, and the channel count of the setting's dataset) and its losses (the WGAN family
+    for the WGAN methods)."""
+    channels = images.channels(config.dataset)
     if architectures.image_size(config.architecture) != config.image_size:
         raise ValueError(f"{config.architecture} makes {architectures.image_size(config.architecture)}-pixel "
                          f"images, but config.image_size is {config.image_size}.")
     g, d = architectures.build(config.architecture, config.z_dim, method.spectral_norm_discriminator,
-                               config.get("sync_batch_norm", False))
+                               config.get("sync_batch_norm", False), channels=channels)
     return Game(g, d, family=method.required_family or config.game.family,
                 generator_loss=config.game.generator_loss,
                 regularizer_generator_loss=config.game.regularizer_generator_loss)

@@ -33,3 +33,27 @@ def small_mlp_game(seed: int = 0, generator_loss: str = "minimax", regularizer_g
 @pytest.fixture
 def mlp_game():
     return small_mlp_game()
+
+
+# --- Fashion-MNIST: the one real image dataset every machine here has (Debian's dataset-fashion-mnist) ----------
+
+@pytest.fixture(scope="session")
+def fashion_mnist_data_dir(tmp_path_factory):
+    """A TFDS data_dir with fashion_mnist prepared from the Debian idx files (about 30 s, once per session)."""
+    from jare_tf.data import fashion_mnist
+    if not os.path.exists(os.path.join(fashion_mnist.DEBIAN_DIR, "train-images-idx3-ubyte.gz")):
+        pytest.skip(f"Fashion-MNIST idx files not installed ({fashion_mnist.INSTALL}; .ci/run installs them)")
+    data_dir = str(tmp_path_factory.mktemp("tfds"))
+    fashion_mnist.prepare(data_dir, log=lambda line: None)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_cache(tmp_path_factory, fashion_mnist_data_dir):
+    """$JARE_TF_CACHE with the trained Fashion-MNIST classifier (about 4 min on two cores, once per session)."""
+    from jare_tf.evaluation import domain_classifier
+    cache = str(tmp_path_factory.mktemp("jare_tf_cache"))
+    lines = []
+    classifier = domain_classifier.load(fashion_mnist_data_dir,
+                                        os.path.join(cache, "classifiers", "fashion_mnist"), log=lines.append)
+    return {"dir": cache, "classifier": classifier, "log": lines}

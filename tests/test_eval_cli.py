@@ -35,7 +35,7 @@ def test_eval_all_checkpoints_with_provenance(trained, tmp_path):
     proc = run("jare_tf.evaluate", f"--workdir={trained}", "--checkpoints=all", f"--stats_dir={tmp_path}", *EVAL)
     assert proc.returncode == 0, proc.stderr[-2000:]
     records = json.load(open(trained / "eval.json"))
-    assert [r["step"] for r in records] == [2, 4]
+    assert [r["step"] for r in records] == [0, 2, 4]          # 0: the initial parameters
     for r in records:
         assert r["protocol"] == "default" and r["fid"] >= 0 and r["is_mean"] >= 1.0 - 1e-6
         p = r["provenance"]
@@ -45,7 +45,7 @@ def test_eval_all_checkpoints_with_provenance(trained, tmp_path):
     assert any(f.startswith("events") for f in os.listdir(trained / "eval"))
     assert len(os.listdir(tmp_path)) == 1                     # one cached real-statistics file
     again = run("jare_tf.evaluate", f"--workdir={trained}", "--checkpoints=all", f"--stats_dir={tmp_path}", *EVAL)
-    assert again.returncode == 0 and len(json.load(open(trained / "eval.json"))) == 2   # nothing re-evaluated
+    assert again.returncode == 0 and len(json.load(open(trained / "eval.json"))) == 3   # nothing re-evaluated
     paper = run("jare_tf.evaluate", f"--workdir={trained}", "--protocol=jare_paper", f"--stats_dir={tmp_path}",
                 *EVAL)
     assert paper.returncode == 0, paper.stderr[-2000:]
@@ -73,7 +73,7 @@ def test_follow_picks_up_a_checkpoint_written_after_it_started(tmp_path):
     assert run("jare_tf.train", *train_args, "--num_steps=4").returncode == 0
     out, err = follower.communicate(timeout=300)
     assert follower.returncode == 0, err[-2000:]
-    assert [r["step"] for r in json.load(open(workdir / "eval.json"))] == [2, 4]
+    assert [r["step"] for r in json.load(open(workdir / "eval.json"))] == [0, 2, 4]
 
 
 def test_missing_inception_is_a_clear_error(trained):

@@ -1,4 +1,5 @@
-"""The network behind IS / FID / KID: TF-GAN's Inception (TF-Hub), a local copy of it, or a small stand-in.
+"""The network behind IS / FID / KID: TF-GAN's Inception (TF-Hub), a local copy of it, the Fashion-MNIST
+classifier (`domain_classifier`), or a small stand-in.
 
 A Classifier is built once and maps a batch of images in [−1, 1] to {"logits", "pool"} activations; the
 evaluator streams batches through it (TF-GAN's helpers that reload the module on every call grow memory).
@@ -30,13 +31,24 @@ class ClassifierUnavailable(RuntimeError):
 class Classifier:
     name: str
     sha256: str
-    #: images in [−1, 1] (any size) → {"logits": [N, C], "pool": [N, D]}
+    #: images in [−1, 1] → {"logits": [N, C], "pool": [N, D]}
     fn: Callable[[tf.Tensor], Dict[str, tf.Tensor]]
+    #: The resize mode applied to its input (Inception: to 299×299), None when it takes the images as they are.
+    resize: Optional[str] = None
+    #: Facts about the network that go into every score's provenance (e.g. a domain classifier's test accuracy).
+    provenance: Dict[str, object] = dataclasses.field(default_factory=dict)
+
+
+def weights_sha256(model: keras.Model) -> str:
+    """sha256 of a Keras model's weight values in order (not of a file container, whose bytes carry timestamps)."""
+    return hashlib.sha256(b"".join(np.asarray(w, np.float32).tobytes() for w in model.get_weights())).hexdigest()
 
 
 def to_inception_input(images: tf.Tensor, resize: str, size: int = 299) -> tf.Tensor:
-    """[−1, 1] images → [0, 255] → resized to size×size → (x − 128)/128."""
+    """[−1, 1] images → [0, 255] → resized to size×size → (x − 128)/128; grayscale is repeated into RGB."""
     x = (tf.cast(images, tf.float32) + 1.0) * 127.5
+    if x.shape[-1] == 1:
+        x = tf.image.grayscale_to_rgb(x)
     if resize == "tf2_bilinear":
         x = tf.image.resize(x, [size, size], method="bilinear")
     elif resize == "tf1_legacy":
@@ -75,18 +87,23 @@ def inception(path: Optional[str], resize: str) -> Classifier:
         return {"logits": tf.reshape(out["logits"], [tf.shape(images)[0], -1]),
                 "pool": tf.reshape(out["pool_3"], [tf.shape(images)[0], -1])}
 
-    return Classifier("inception_tfgan", sha, fn)
+    return Classifier("inception_tfgan", sha, fn, resize=resize)
 
 
-def stand_in(seed: int = 0, classes: int = 10, features: int = 64) -> Classifier:
-    """A small fixed random conv net with the Classifier interface, for tests and offline smoke runs only: its
-    scores are not Inception Score or FID and must not be reported as such."""
+def stand_in(resize: str = "tf2_bilinear", seed: int = 0, classes: int = 10, features: int = 64,
+             size: int = 64) -> Classifier:
+    """A small fixed random conv net with the Classifier interface and Inception's input path (the resize mode,
+    to size×size), for tests and offline smoke runs only: its scores are not Inception Score or FID and must not
+    be reported as such."""
     keras.utils.set_random_seed(seed)
-    x = inputs = keras.Input((None, None, 3))
+    x = inputs = keras.Input((size, size, 3))
     x = keras.layers.Conv2D(16, 3, strides=2, activation="relu")(x)
     x = keras.layers.Conv2D(features, 3, strides=2, activation="relu")(x)
     pool = keras.layers.GlobalAveragePooling2D()(x)
     logits = keras.layers.Dense(classes)(pool)
     model = keras.Model(inputs, {"logits": logits, "pool": pool})
-    sha = hashlib.sha256(b"".join(np.asarray(w).tobytes() for w in model.get_weights())).hexdigest()
-    return Classifier("stand_in", sha, lambda images: model(images, training=False))
+
+    def fn(images):
+        return model(to_inception_input(images, resize, size), training=False)
+
+    return Classifier("stand_in", weights_sha256(model), fn, resize=resize)

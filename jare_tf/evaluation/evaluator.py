@@ -56,19 +56,30 @@ def checkpoint_step(path: str) -> int:
 
 
 class Evaluator:
-    def __init__(self, workdir: str, classifier: Classifier, protocol: Protocol, seed: int = 0,
-                 data_dir: Optional[str] = None, stats_dir: Optional[str] = None):
+    @staticmethod
+    def check_workdir(workdir: str) -> Dict[str, object]:
+        """The saved config of an image workdir, or a ValueError that says what --workdir is instead."""
+        if not os.path.exists(workdir):
+            raise ValueError(f"--workdir={workdir} does not exist (a jare-train image workdir is expected).")
+        if not os.path.isdir(workdir):
+            raise ValueError(f"--workdir={workdir} is a file, not a jare-train workdir.")
         path = os.path.join(workdir, "config.json")
         if not os.path.exists(path):
-            raise ValueError(f"{workdir} has no config.json: not a jare-train image workdir.")
+            raise ValueError(f"--workdir={workdir} has no config.json: not a jare-train image workdir.")
         with open(path, encoding="utf-8") as f:
-            self.config = json.load(f)
-        if "architecture" not in self.config:
-            raise ValueError(f"{workdir} is a toy run ({self.config.get('setting')}); jare-eval evaluates images.")
+            config = json.load(f)
+        if "architecture" not in config:
+            raise ValueError(f"{workdir} is a toy run ({config.get('setting')}); jare-eval evaluates images.")
+        return config
+
+    def __init__(self, workdir: str, classifier: Classifier, protocol: Protocol, seed: int = 0,
+                 data_dir: Optional[str] = None, stats_dir: Optional[str] = None):
+        self.config = self.check_workdir(workdir)
         self.workdir, self.classifier, self.protocol, self.seed = workdir, classifier, protocol, seed
         self.data_dir = data_dir if data_dir is not None else (self.config.get("data_dir") or None)
         self.stats_dir = stats_dir
-        self.generator = architectures.build(self.config["architecture"], self.config["z_dim"])[0]
+        self.generator = architectures.build(self.config["architecture"], self.config["z_dim"],
+                                             channels=images.channels(self.config.get("dataset", "cifar10")))[0]
         self.checkpoint = tf.train.Checkpoint(generator=self.generator)
         self.eval_dir = os.path.join(workdir, "eval")
         self.writer = tf.summary.create_file_writer(self.eval_dir)
@@ -105,14 +116,20 @@ class Evaluator:
         size = self.config["image_size"]
         if self.config.get("fake_data"):
             n = self.protocol.n_real or 2048
+            channels = images.channels(self.config.get("dataset", "cifar10"))
             return "fake_images", n, lambda: (images.fake_images(i, min(SAMPLE_BATCH, n - i * SAMPLE_BATCH), size,
-                                                                  self.config["seed"])
+                                                                  self.config["seed"], channels)
                                               for i in range(-(-n // SAMPLE_BATCH)))
-        split = images.load_split(self.config["dataset"], size, self.data_dir)
-        n = min(self.protocol.n_real or len(split), len(split))
-        order = np.random.default_rng(self.seed).permutation(len(split))[:n]
-        return self.config["dataset"], n, lambda: (images.to_unit_range(split[order[i:i + SAMPLE_BATCH]])
-                                                   for i in range(0, n, SAMPLE_BATCH))
+        name = self.config["dataset"]
+        total = images.spec(name).num_examples
+        n = min(self.protocol.n_real or total, total)
+
+        def batches():   # the split is loaded only when its statistics are not cached yet
+            split = images.load_split(name, size, self.data_dir)
+            order = np.random.default_rng(self.seed).permutation(len(split))[:n]
+            return (images.to_unit_range(split[order[i:i + SAMPLE_BATCH]]) for i in range(0, len(order),
+                                                                                          SAMPLE_BATCH))
+        return name, n, batches
 
     # --- one checkpoint ---------------------------------------------------------------------------------------------
     def evaluate(self, step: int, path: str) -> Dict[str, object]:
@@ -120,8 +137,9 @@ class Evaluator:
         p = self.protocol
         fake = image_metrics.activations(self.classifier, self.fake_batches(p.n_fake))
         dataset, n_real, real_batches = self.real_source()
+        resize = self.classifier.resize or "none"
         key = {"dataset": dataset, "split": "train", "resolution": self.config["image_size"],
-               "network_sha256": self.classifier.sha256, "resize": p.resize, "n_real": n_real, "seed": self.seed}
+               "network_sha256": self.classifier.sha256, "resize": resize, "n_real": n_real, "seed": self.seed}
         real = image_metrics.real_statistics(
             key, lambda: image_metrics.activations(self.classifier, real_batches())["pool"], self.stats_dir)
         fid_pool = fake["pool"][: p.fid_fake or p.n_fake]
@@ -132,7 +150,7 @@ class Evaluator:
                                                            fake_stats["sigma"]),
                   **image_metrics.kid(real["kid_pool"], fid_pool[: image_metrics.KID_REAL_ACTIVATIONS]),
                   "provenance": {"classifier": self.classifier.name, "network_sha256": self.classifier.sha256,
-                                 "resize": p.resize, "n_real": n_real, "n_fake_is": p.n_fake,
+                                 **self.classifier.provenance, "resize": resize, "n_real": n_real, "n_fake_is": p.n_fake,
                                  "n_fake_fid": len(fid_pool), "is_splits": p.splits, "is_uint8": p.is_uint8,
                                  "reference_split": f"{dataset}/train", "seed": self.seed}}
         write_json(os.path.join(self.workdir, "eval.json"), self.records() + [record])

@@ -8,8 +8,8 @@ Residual blocks, as the reference code builds them (the tables omit these detail
 No activation after the sum, no BN.
 
 G: Dense(s·s·64)+ReLU → reshape s×s×64 → n × [ConvT(4, 2, 64)+ReLU ; block] → last layer → tanh, with the last
-layer ConvT(4, 2, 3) for v1 (s = 2, n = 3) and Conv(3, 1, 3) for v2 (s = 4, n = 3), CelebA (s = 4, n = 4) and
-ImageNet (s = 4, n = 5).
+layer ConvT(4, 2, C) for v1 (s = 2, n = 3) and Conv(3, 1, C) for v2 (s = 4, n = 3), CelebA (s = 4, n = 4) and
+ImageNet (s = 4, n = 5); C = 3 channels, or 1 for Fashion-MNIST (D's first conv takes C).
 D: n × [Conv(4, 2, 64)+ReLU ; block] down to 2×2 → flatten 256 → Dense(1); n = 4 (32×32), 5 (64×64), 6 (128×128).
 The SN variants normalise every conv, residual convs included, and the final Dense.
 """
@@ -28,7 +28,8 @@ def _block(x, mid: int, spectral_norm: bool, name: str):
     return keras.layers.Add()([x, keras.layers.Rescaling(RESIDUAL_SCALE)(r)])
 
 
-def resnet_generator(start: int, num_up: int, last: str, z_dim: int = 128, name: str = "generator") -> keras.Model:
+def resnet_generator(start: int, num_up: int, last: str, z_dim: int = 128, channels: int = 3,
+                     name: str = "generator") -> keras.Model:
     if last not in ("deconv", "conv"):
         raise ValueError(f"last must be 'deconv' or 'conv', got {last!r}.")
     z = keras.Input((z_dim,))
@@ -37,15 +38,16 @@ def resnet_generator(start: int, num_up: int, last: str, z_dim: int = 128, name:
     for i in range(num_up):
         x = keras.layers.ReLU()(deconv(MF, 4, 2, name=f"deconv{i}")(x))
         x = _block(x, MF // 2, False, name=f"block{i}")
-    x = deconv(3, 4, 2, name="out")(x) if last == "deconv" else conv(3, 3, 1, name="out")(x)
+    x = deconv(channels, 4, 2, name="out")(x) if last == "deconv" else conv(channels, 3, 1, name="out")(x)
     return keras.Model(z, keras.layers.Activation("tanh")(x), name=name)
 
 
-def resnet_discriminator(image_size: int, spectral_norm: bool = False, name: str = "discriminator") -> keras.Model:
+def resnet_discriminator(image_size: int, spectral_norm: bool = False, channels: int = 3,
+                         name: str = "discriminator") -> keras.Model:
     num_down = (image_size // 2).bit_length() - 1      # down to 2×2
     if 2 ** (num_down + 1) != image_size:
         raise ValueError(f"image_size must be a power of two >= 4, got {image_size}.")
-    x = inputs = keras.Input((image_size, image_size, 3))
+    x = inputs = keras.Input((image_size, image_size, channels))
     for i in range(num_down):
         x = keras.layers.ReLU()(conv(MF, 4, 2, spectral_norm, name=f"conv{i}")(x))
         x = _block(x, MF if i == 0 else MF // 2, spectral_norm, name=f"block{i}")

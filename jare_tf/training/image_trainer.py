@@ -5,10 +5,12 @@
 with `steps_per_execution` steps per call and a progress bar. The Monitor callback writes TensorBoard scalars
 (losses, gradient norms, regulariser values) every `log_every` steps and an 8×8 grid of samples from a fixed z
 every `sample_every` steps to `workdir/train`, and saves a checkpoint (models, both optimizers, iteration) every
-`checkpoint_every` steps and at the end — never one with non-finite parameters. `metrics.json` holds the final
+`checkpoint_every` steps, at the end and, for a fresh run, at step 0 (the untrained generator, whose FID is the
+ceiling a run's curve starts from) — never one with non-finite parameters. `metrics.json` holds the final
 step and losses.
 """
 
+import json
 import math
 import os
 import signal
@@ -30,7 +32,7 @@ GRID = 8
 
 
 def sample_grid(samples: tf.Tensor) -> tf.Tensor:
-    """[64, H, W, 3] in [−1, 1] → one [1, 8H, 8W, 3] image in [0, 1]."""
+    """[64, H, W, C] in [−1, 1] → one [1, 8H, 8W, C] image in [0, 1]."""
     n, h, w, c = samples.shape
     x = tf.reshape((samples[:GRID * GRID] + 1.0) / 2.0, [GRID, GRID, h, w, c])
     x = tf.transpose(x, [0, 2, 1, 3, 4])
@@ -57,6 +59,8 @@ class Monitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.last_step = int(self.run.model.iteration.numpy())
+        if self.last_step == 0:
+            self.save(0)   # the initial parameters: scores of the untrained generator, curves from step 0
 
     def on_train_batch_end(self, batch, logs=None):
         step = int(self.run.model.iteration.numpy())
@@ -116,6 +120,7 @@ class ImageRun:
         if config.batch_size % replicas:
             raise ValueError(f"--batch_size={config.batch_size} is the global batch and must divide evenly over the "
                              f"{replicas} replicas; use a multiple of {replicas}.")
+        images.spec(config.dataset)                       # an unknown --config.dataset fails before anything else
         self.config = config
         self.method = methods.get(method_name, **settings.method_options(config, method_name))
         with self.strategy.scope():
@@ -148,7 +153,8 @@ class ImageRun:
                 if streamed is not None:
                     real = images.to_unit_range(streamed[k])
                 elif self.real is None:
-                    real = images.fake_images(index, c.batch_size, c.image_size, c.seed)
+                    real = images.fake_images(index, c.batch_size, c.image_size, c.seed,
+                                              images.channels(c.dataset))
                 else:
                     real = images.to_unit_range(images.permuted_batch(self.real, index, c.batch_size, c.seed))
                 batch = {"real": real, "z": images.latents(step, k, c.batch_size, c.z_dim, c.seed)}
@@ -196,6 +202,13 @@ class ImageRun:
             raise ValueError(f"The workers of this run start from different steps (this one from {start}): every "
                              f"worker must see the same --workdir (a bucket or a shared file system), and "
                              f"--overwrite is for a run whose workers are all stopped.")
+        metrics_path = os.path.join(workdir, "metrics.json")
+        if start >= c.num_steps and tf.io.gfile.exists(metrics_path):
+            # A finished run run again: its results stay as they are (no new events file, no rewritten metrics).
+            log(f"The run in {workdir} is finished (step {start} of {c.num_steps}); its results are kept. Raise "
+                f"--num_steps to extend it.")
+            with tf.io.gfile.GFile(metrics_path) as f:
+                return dict(json.load(f), seconds=0.0)
         writer = (tf.summary.create_file_writer(os.path.join(workdir, "train")) if chief
                   else tf.summary.create_noop_writer())
         monitor = Monitor(self, writer, manager)
@@ -221,6 +234,6 @@ class ImageRun:
         if start < c.num_steps:
             final["seconds_per_step"] = seconds / (c.num_steps - start)
         if chief:
-            write_json(os.path.join(workdir, "metrics.json"),
+            write_json(metrics_path,
                        {k: v for k, v in final.items() if not isinstance(v, float) or math.isfinite(v)})
         return dict(final, seconds=seconds)

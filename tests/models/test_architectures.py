@@ -25,6 +25,27 @@ def test_parameter_counts(name, sn):
     assert (len(d.non_trainable_variables) > 0) == sn and not g.non_trainable_variables   # u only, in D
 
 
+# What one image channel instead of three removes, from the layer lists of reference_spec A.4: G's last layer
+# (kernel k×k×c_in×C, a bias of C unless BN follows, then BN's β of C) and D's first conv (k×k×C×filters).
+# (G last kernel area, its input channels, has bias, has BN; D first kernel area, its filters)
+LAYER_ENDS = {
+    "conv4": (3 * 3, 64, False, True, 3 * 3, 64), "conv4_nobn": (3 * 3, 64, True, False, 3 * 3, 64),
+    "dcgan4_nobn": (5 * 5, 64, True, False, 5 * 5, 64),
+    "resnet_v1": (4 * 4, 64, True, False, 4 * 4, 64), "resnet_v2": (3 * 3, 64, True, False, 4 * 4, 64),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COUNTS))
+@pytest.mark.parametrize("sn", [False, True])
+def test_parameter_counts_of_the_one_channel_variants(name, sn):
+    g_area, g_in, g_bias, g_bn, d_area, d_filters = LAYER_ENDS[name]
+    per_channel_g = g_area * g_in + int(g_bias) + int(g_bn)
+    per_channel_d = d_area * d_filters
+    g, d = architectures.build(name, 128, spectral_norm=sn, channels=1)
+    assert (count(g), count(d)) == (COUNTS[name][0] - 2 * per_channel_g, COUNTS[name][1] - 2 * per_channel_d)
+    assert g.output_shape[-1] == 1 and d.input_shape[-1] == 1
+
+
 def randomise(model, seed):
     rng = np.random.default_rng(seed)
     for v in model.trainable_variables:

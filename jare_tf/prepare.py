@@ -1,0 +1,46 @@
+r"""jare-prepare: prepare a dataset for the image settings where `tfds build` cannot download it.
+
+    apt-get install dataset-fashion-mnist && jare-prepare fashion_mnist     # offline, from Debian's idx files
+    jare-prepare fashion_mnist --data_dir=/data/tfds --source=/path/to/idx/files
+
+fashion_mnist: TFDS' own `fashion_mnist` dataset (the one `tfds build fashion_mnist` makes online) is written
+under --data_dir from the four original idx files in --source, each verified first (idx magic number, item
+count, size and sha256 of the decompressed content; see jare_tf/data/fashion_mnist.py). CIFAR-10, CelebA and
+ImageNet are prepared with `tfds build` (the missing-dataset error of jare-train says how).
+"""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from absl import app, flags  # noqa: E402
+
+from jare_tf.data import fashion_mnist  # noqa: E402
+
+flags.DEFINE_string("data_dir", None, "TFDS data_dir to prepare into (default: TFDS' own, ~/tensorflow_datasets).")
+flags.DEFINE_string("source", fashion_mnist.DEBIAN_DIR, "Folder with the idx files (.gz or decompressed).")
+FLAGS = flags.FLAGS
+
+PREPARERS = {"fashion_mnist": fashion_mnist.prepare}
+
+
+def main(argv):
+    if len(argv) != 2 or argv[1] not in PREPARERS:
+        print(f"usage: jare-prepare {{{'|'.join(PREPARERS)}}} [--data_dir=DIR] [--source=DIR]  (CIFAR-10, CelebA "
+              f"and ImageNet: tfds build <name> --data_dir=DIR)", file=sys.stderr)
+        return 2
+    try:
+        PREPARERS[argv[1]](FLAGS.data_dir, FLAGS.source)
+    except fashion_mnist.IdxFileError as e:
+        print(f"jare-prepare: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run():
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()
