@@ -1,0 +1,70 @@
+"""Fashion-MNIST end to end from the command line, as the README runs it: jare-train on setting C with JARE, then
+jare-eval with the Fashion-MNIST classifier; and the jare-reproduce fashion_mnist report on a tiny grid, resumed."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from jare_tf.reports import fashion_mnist_report
+
+
+def run(name, *args, cache):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", JARE_TF_CACHE=cache)
+    return subprocess.run([sys.executable, "-m", name, *args], capture_output=True, text=True, env=env,
+                          timeout=900)
+
+
+def test_train_then_evaluate_on_fashion_mnist(tmp_path, fashion_mnist_data_dir, fashion_mnist_cache):
+    workdir = tmp_path / "C_jare"
+    proc = run("jare_tf.train", "--setting=C", "--method=jare", "--config.dataset=fashion_mnist",
+               f"--data_dir={fashion_mnist_data_dir}", "--num_steps=100", "--batch_size=32",
+               f"--workdir={workdir}", cache=fashion_mnist_cache["dir"])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    proc = run("jare_tf.evaluate", f"--workdir={workdir}", "--classifier=fashion_mnist", "--checkpoints=all",
+               "--num_fake=2000", f"--stats_dir={tmp_path / 'stats'}", cache=fashion_mnist_cache["dir"])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    records = json.load(open(workdir / "eval.json"))
+    assert [r["step"] for r in records] == [0, 100]
+    assert records[1]["fid"] < 0.5 * records[0]["fid"]            # far below the untrained generator's
+    p = records[1]["provenance"]
+    assert p["network_sha256"] == fashion_mnist_cache["classifier"].sha256 and p["classifier_test_accuracy"] >= 0.9
+    assert p["resize"] == "none" and p["reference_split"] == "fashion_mnist/train" and p["n_real"] == 60000
+
+
+def test_unknown_dataset_is_refused_with_the_valid_names(tmp_path):
+    proc = run("jare_tf.train", "--setting=C", "--config.dataset=mnist", f"--workdir={tmp_path / 'w'}",
+               cache=str(tmp_path))
+    assert proc.returncode == 2 and "--config.dataset='mnist'" in proc.stderr and "fashion_mnist" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_report_on_a_tiny_grid_resumes_and_keeps_finished_runs(tmp_path, fashion_mnist_data_dir,
+                                                               fashion_mnist_cache):
+    grid = fashion_mnist_report.Grid(("C",), ("gan",), (1,), 20, 10, 300)
+    report = fashion_mnist_report.Report(str(tmp_path / "report"), str(tmp_path / "runs"), grid,
+                                         fashion_mnist_data_dir, str(tmp_path / "stats"),
+                                         os.path.join(fashion_mnist_cache["dir"], "classifiers", "fashion_mnist"),
+                                         log=lambda line: None)
+    text = open(report.write()).read()
+    assert "FID(test split vs training split)" in text and "| C | gan | 1 |" in text
+    for name in ("fid_curves.png", "fig3_bars.png", os.path.join("samples", "C_gan_seed1.png")):
+        assert os.path.getsize(tmp_path / "report" / "fashion_mnist" / name) > 1000
+    run_dir = tmp_path / "runs" / "C_gan_seed1"
+    assert [r["step"] for r in json.load(open(run_dir / "eval.json"))] == [0, 10, 20]
+    timing = json.load(open(run_dir / "reproduce_timing.json"))
+    report.write()                                                 # again: nothing retrained or rescored
+    assert json.load(open(run_dir / "reproduce_timing.json")) == timing
+    assert len(json.load(open(run_dir / "eval.json"))) == 3
+
+
+def test_only_names_settings_and_methods_of_the_grid():
+    grid = fashion_mnist_report.GRIDS["default"]
+    chosen = fashion_mnist_report.select(grid, ["E", "jare"])
+    assert (chosen.settings, chosen.methods) == (("E",), ("jare",))
+    with pytest.raises(ValueError, match="unknown"):
+        fashion_mnist_report.select(grid, ["Z"])
+    with pytest.raises(ValueError, match="--grid=full"):
+        fashion_mnist_report.select(grid, ["A"])
