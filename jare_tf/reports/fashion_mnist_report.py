@@ -55,7 +55,7 @@ class Grid:
 #: default: what two CPU cores finish in under an hour (measured in the report). full: the settings' own learning
 #: rates, longer, all settings and 3 seeds: for GPUs.
 GRIDS = {
-    "default": Grid(("C", "D", "E"), METHODS, (1,), 500, 125, 5000, lr_scale=5.0),
+    "default": Grid(("C", "D", "E"), METHODS, (1,), 500, 100, 5000, lr_scale=5.0),
     "full": Grid(IMAGE_SETTINGS, METHODS, (1, 2, 3), 20000, 2000, 10000),
 }
 
