@@ -40,8 +40,8 @@ def get_config():
     c.optimizer.g = {"name": "sgd", "learning_rate": 0.2}    # Mescheder et al. 2018: h = 0.2
     c.optimizer.d = {"name": "sgd", "learning_rate": 0.2}
 
+    # Each method's options, γ included, live here and only here: --config.method.options.<method>.gamma=...
     c.method = ml_collections.ConfigDict()
-    c.method.gamma = 0.0
     c.method.options = ml_collections.ConfigDict({
         "gan": {},
         "altgd": {"n_d": 1},

@@ -56,7 +56,8 @@ def base(setting: str, architecture: str) -> ml_collections.ConfigDict:
     c.optimizer.g = adam()
     c.optimizer.d = adam()
 
+    # Each method's options, γ included, live in METHOD_OPTIONS and only there:
+    # --config.method.options.<method>.gamma=...
     c.method = ml_collections.ConfigDict()
-    c.method.gamma = 0.0
     c.method.options = ml_collections.ConfigDict(METHOD_OPTIONS)
     return c

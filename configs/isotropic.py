@@ -36,8 +36,10 @@ def get_config():
     c.optimizer.g = {"name": "sgd", "learning_rate": 1e-3}   # paper Sec. 7: SGD, η = 0.001
     c.optimizer.d = {"name": "sgd", "learning_rate": 1e-3}
 
+    # Each method's options, γ included, live here and only here: --config.method.options.<method>.gamma=...
     c.method = ml_collections.ConfigDict()
-    c.method.gamma = 10.0         # paper Sec. 7: γ = 10 (ConOpt and JARE alike)
-    c.method.options = ml_collections.ConfigDict({m: {} for m in (
-        "gan", "altgd", "conopt", "jare", "gen_only", "disc_only", "extrapolation")})
+    c.method.options = ml_collections.ConfigDict({
+        "gan": {}, "altgd": {},
+        # paper Sec. 7: γ = 10 (ConOpt and JARE alike)
+        **{m: {"gamma": 10.0} for m in ("conopt", "jare", "gen_only", "disc_only", "extrapolation")}})
     return c

@@ -1,7 +1,7 @@
 """Nagarajan & Kolter 2017, Fig. 3: D(x) = w₂x², G(z) = a·z, data and latent uniform on [−1, 1].
 
     jare-train --setting=nk_streamlines --method=gen_only --config.game.family=wgan \
-        --config.method.gamma=1 --workdir=/tmp/nk
+        --config.method.options.gen_only.gamma=1 --workdir=/tmp/nk
 
 The equilibrium is (a, w₂) = (1, 0). `jare-reproduce toy` draws the streamlines of the update vector field for
 the GAN and WGAN losses with generator-only regularisation η ∈ {0, 0.25, 0.5, 1} (γ = 2η in this package's ½γ
@@ -36,7 +36,8 @@ def get_config():
     c.optimizer.g = {"name": "sgd", "learning_rate": 0.05}
     c.optimizer.d = {"name": "sgd", "learning_rate": 0.05}
 
+    # Each method's options, γ included, live here and only here: --config.method.options.<method>.gamma=...
     c.method = ml_collections.ConfigDict()
-    c.method.gamma = 1.0          # N&K η = 0.5
-    c.method.options = ml_collections.ConfigDict({"gan": {}, "gen_only": {}, "jare": {}, "conopt": {}})
+    c.method.options = ml_collections.ConfigDict({"gan": {}, **{m: {"gamma": 1.0} for m in (   # N&K η = 0.5
+        "gen_only", "jare", "conopt")}})
     return c

@@ -55,7 +55,9 @@ from typing import Dict, List, Optional, Tuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
+
+from jare_tf import cli  # noqa: E402
 
 FLAGS = flags.FLAGS
 DEFAULT_METHODS = "gan,sngan,conopt,jare,extrapolation"
@@ -738,9 +740,7 @@ def main(argv):
 
 
 def run():
-    for flag in FLAGS.get_flags_for_module(__name__):    # --help lists them under the console script too
-        FLAGS.register_key_flag_for_module(sys.argv[0], flag)
-    app.run(main)
+    cli.run(main, __name__)
 
 
 if __name__ == "__main__":

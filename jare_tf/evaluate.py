@@ -22,7 +22,9 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
+
+from jare_tf import cli  # noqa: E402
 
 flags.DEFINE_string("workdir", None, "A jare-train image workdir.")
 flags.DEFINE_enum("checkpoints", "latest", ["latest", "all"], "Which checkpoints to evaluate.")
@@ -130,7 +132,7 @@ def main(argv):
 
 
 def run():
-    app.run(main)
+    cli.run(main, __name__)
 
 
 if __name__ == "__main__":

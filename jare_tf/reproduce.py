@@ -21,7 +21,9 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
+
+from jare_tf import cli  # noqa: E402
 
 flags.DEFINE_list("only", None, "toy: sections to run (default: all); fashion_mnist: settings and methods to "
                   "train and score now (e.g. C,jare).")
@@ -67,7 +69,7 @@ def main(argv):
 
 
 def run():
-    app.run(main)
+    cli.run(main, __name__)
 
 
 if __name__ == "__main__":

@@ -37,9 +37,19 @@ def image_game(config: ml_collections.ConfigDict, method) -> Game:
 
 
 def method_options(config: ml_collections.ConfigDict, method: str) -> Dict[str, object]:
-    """γ of the setting, then the setting's per-method options (which may set their own γ)."""
-    options = {"gamma": config.method.gamma}
+    """The setting's options of `method` (config.method.options.<method>: γ and the others), the one place they
+    live; a method the setting lists no options for gets its own defaults."""
     per_method = config.method.options.get(method)
-    if per_method is not None:
-        options.update(dict(per_method))
-    return options
+    return dict(per_method) if per_method is not None else {}
+
+
+def make_method(config: ml_collections.ConfigDict, method: str):
+    """The Method `method` with the setting's options; a bad option value names the flag that sets it."""
+    from jare_tf import methods
+    methods.method_class(method)          # an unknown --method is reported as such
+    options = method_options(config, method)
+    try:
+        return methods.get(method, **options)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"--method={method}: {e} The options come from --config.method.options.{method}.<option> "
+                         f"(this run's: {options or 'none'}).") from None

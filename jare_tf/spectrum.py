@@ -19,7 +19,9 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
+
+from jare_tf import cli  # noqa: E402
 import numpy as np  # noqa: E402
 
 from jare_tf import methods  # noqa: E402
@@ -122,7 +124,7 @@ def main(argv):
 
 
 def run():
-    app.run(main)
+    cli.run(main, __name__)
 
 
 if __name__ == "__main__":

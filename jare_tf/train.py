@@ -26,7 +26,9 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
+
+from jare_tf import cli  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
 from jare_tf import methods, settings  # noqa: E402
@@ -55,14 +57,14 @@ FLAGS = flags.FLAGS
 SHORTCUTS = ("num_steps", "seed", "batch_size", "data_dir", "fake_data", "checkpoint_every")
 
 
-def _setting_from_argv(argv) -> str:
-    """--setting must be known before absl parses the flags, since it picks the config the overrides apply to."""
+def _flag_from_argv(argv, name: str) -> str:
+    """A flag's value before absl parses the flags: --setting picks the config the overrides apply to."""
     for i, arg in enumerate(argv):
-        if arg.startswith("--setting="):
+        if arg.startswith(f"--{name}="):
             return arg.split("=", 1)[1]
-        if arg == "--setting" and i + 1 < len(argv):
+        if arg == f"--{name}" and i + 1 < len(argv):
             return argv[i + 1]
-    return FLAGS["setting"].default
+    return FLAGS[name].default
 
 
 def _check_overrides(argv, config) -> None:
@@ -71,11 +73,16 @@ def _check_overrides(argv, config) -> None:
         if not arg.startswith("--config."):
             continue
         path = arg[len("--config."):].split("=", 1)[0].split(".")
+        if path[:2] == ["method", "gamma"]:
+            method = _flag_from_argv(argv, "method")
+            raise ValueError(f"--config.method.gamma does not exist: γ is an option of each method, set with "
+                             f"--config.method.options.<method>.gamma=<value> (here "
+                             f"--config.method.options.{method}.gamma).")
         node = config
         for i, key in enumerate(path):
             if not hasattr(node, "keys") or key not in node:
                 where = "config" if i == 0 else "config." + ".".join(path[:i])
-                valid = ", ".join(sorted(node.keys())) if hasattr(node, "keys") else "(not a group)"
+                valid = (", ".join(sorted(node.keys())) or "none") if hasattr(node, "keys") else "(not a group)"
                 raise ValueError(f"Unknown override --config.{'.'.join(path)}: {where} has no {key!r}; "
                                  f"valid keys there: {valid}.")
             node = node[key]
@@ -125,7 +132,7 @@ def main(argv):
 
 
 def run():
-    setting = _setting_from_argv(sys.argv)
+    setting = _flag_from_argv(sys.argv, "setting")
     try:
         config = settings.load(setting)
         _check_overrides(sys.argv, config)
@@ -134,7 +141,7 @@ def run():
         sys.exit(2)
     config_flags.DEFINE_config_dict("config", config, "The setting's config; override values with "
                                     "--config.<path>=<value>.")
-    app.run(main)
+    cli.run(main, __name__)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,14 @@ def main(argv=None):
     split = [[x for x in value.split(",") if x] for value in (args.settings, args.methods)]
     if not all(split):
         parser.error("--settings and --methods need at least one name each")
+    from jare_tf.configs import ALIASES, SETTINGS
+    from jare_tf.methods import names
+    unknown = [s for s in split[0] if s not in ALIASES and s not in SETTINGS]
+    if unknown:
+        parser.error(f"--settings: unknown {', '.join(unknown)}; valid: {', '.join([*ALIASES, *SETTINGS])}")
+    unknown = [m for m in split[1] if m not in names()]
+    if unknown:
+        parser.error(f"--methods: unknown {', '.join(unknown)}; valid: {', '.join(names())}")
     failed = 0
     for command in commands(*split, seeds, args.root, extra, args.launcher):
         print(shlex.join(command), flush=True)

@@ -34,6 +34,13 @@ def test_sweep_prints_one_command_per_setting_method_and_seed():
     assert all(c[0] == "jare-train" and c[-2:] == ["--fake_data", "--num_steps=5"] for c in commands)
 
 
+def test_sweep_refuses_unknown_settings_and_methods_before_printing():
+    for args, message in ((["--settings=C,Z", "--methods=jare"], "--settings: unknown Z"),
+                          (["--settings=C", "--methods=jare,simgd"], "--methods: unknown simgd")):
+        proc = sweep(*args, "--root=runs/s")
+        assert proc.returncode == 2 and message in proc.stderr and "valid" in proc.stderr and not proc.stdout
+
+
 def test_sweep_runs_through_a_launcher_and_reports_failures():
     proc = sweep("--settings=C", "--methods=gan,jare", "--root=r", "--launcher=echo", "--run")
     assert proc.returncode == 0

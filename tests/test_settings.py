@@ -1,5 +1,5 @@
-"""Config resolution: every setting loads, per-method options override the setting's γ, and the configs hold
-the values the issue and the papers give."""
+"""Config resolution: every setting loads, each method's options (γ included) live in one place per setting and
+an override of them takes effect, bad values name the flag, and the configs hold the values the papers give."""
 
 import pytest
 
@@ -18,18 +18,36 @@ def test_unknown_setting_lists_the_valid_ones():
         settings.load("cifar")
 
 
-def test_method_options_override_the_setting_gamma():
+def test_method_options_are_the_settings_per_method_entries():
     dirac = settings.load("dirac")
     assert settings.method_options(dirac, "r1") == {"gamma": 0.3}
-    assert settings.method_options(dirac, "wgan") == {"gamma": 0.0, "clip": 1.0}
-    assert settings.method_options(dirac, "instance_noise") == {"gamma": 0.0, "std": 0.7, "num_draws": 64}
+    assert settings.method_options(dirac, "wgan") == {"clip": 1.0}
+    assert settings.method_options(dirac, "instance_noise") == {"std": 0.7, "num_draws": 64}
     assert settings.method_options(settings.load("isotropic"), "jare") == {"gamma": 10.0}
+    assert settings.method_options(settings.load("C"), "jare") == {"gamma": 100.0, "hvp": "reverse"}
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_gamma_has_one_home_and_its_override_takes_effect(setting):
+    config = settings.load(setting)
+    assert "gamma" not in config.method                     # no setting-wide γ to be shadowed
+    for name, options in config.method.options.items():
+        if "gamma" in options:
+            options.gamma = 0.125
+            assert settings.make_method(config, name).gamma == 0.125
+
+
+def test_a_bad_option_names_the_flag_that_sets_it():
+    config = settings.load("C")
+    config.method.options.jare.gamma = -1.0
+    with pytest.raises(ValueError, match=r"gamma must be >= 0.*--config\.method\.options\.jare\.<option>"):
+        settings.make_method(config, "jare")
 
 
 def test_paper_values():
     iso = settings.load("isotropic")
-    assert (iso.data.mu, iso.data.sigma2, iso.batch_size, iso.num_steps, iso.method.gamma) == (4.0, 0.04, 128,
-                                                                                                15000, 10.0)
+    assert (iso.data.mu, iso.data.sigma2, iso.batch_size, iso.num_steps, iso.method.options.jare.gamma) == (
+        4.0, 0.04, 128, 15000, 10.0)
     assert dict(iso.optimizer.g) == {"name": "sgd", "learning_rate": 1e-3}
     mog = settings.load("mog")
     assert (mog.data.radius, mog.data.std, mog.data.latent_dim, mog.data.latent_variance) == (2.0, 0.06, 64, 2.0)

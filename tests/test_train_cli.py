@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 
 def run(module, *args, cwd=None):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
@@ -37,7 +39,12 @@ def test_image_training_from_the_command_line_resumes(tmp_path):
     assert json.load(open(workdir / "config.json"))["batch_size"] == 4
     proc = run("jare_tf.train", *args, "--num_steps=6")
     assert proc.returncode == 0 and "Resuming" in proc.stdout + proc.stderr
-    assert json.load(open(workdir / "metrics.json"))["step"] == 6
+    metrics = json.load(open(workdir / "metrics.json"))
+    assert metrics["step"] == 6 and "loss/d" in metrics
+    events = sorted(os.listdir(workdir / "train"))
+    proc = run("jare_tf.train", *args, "--num_steps=6")                 # finished: its results stay
+    assert proc.returncode == 0 and "results are kept" in proc.stdout
+    assert json.load(open(workdir / "metrics.json")) == metrics and sorted(os.listdir(workdir / "train")) == events
 
 
 def test_train_errors_are_clear_and_early(tmp_path):
@@ -46,11 +53,52 @@ def test_train_errors_are_clear_and_early(tmp_path):
                           (["--config.data.nope=1"], "config.data has no 'nope'"),
                           (["--setting=C", f"--data_dir={tmp_path}"], "tfds build cifar10"),
                           (["--fake_data"], "--fake_data does not apply"),
+                          # γ has one home per method, on toy and image settings alike
+                          (["--config.method.gamma=-1"], "--config.method.options.jare.gamma"),
+                          (["--setting=C", "--config.method.gamma=-1"], "--config.method.options.jare.gamma"),
+                          (["--setting=C", "--fake_data", "--config.method.options.jare.gamma=-1"],
+                           "gamma must be >= 0 for method 'jare'"),
+                          (["--setting=C", "--method=gan", "--config.method.options.gan.gamma=1"],
+                           "config.method.options.gan has no 'gamma'; valid keys there: none"),
                           ([], "--workdir is required")):
         workdir = [] if args == [] else [f"--workdir={tmp_path}"]
         proc = run("jare_tf.train", *args, *workdir)
         assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr[-1000:])
         assert "Traceback" not in proc.stderr
+
+
+def test_image_progress_in_a_log_file_is_plain_lines_by_true_step(tmp_path):
+    proc = run("jare_tf.train", "--setting=C", "--method=gan", "--fake_data", "--batch_size=4", "--num_steps=3",
+               f"--workdir={tmp_path / 'short'}")                       # 3 steps < steps_per_execution = 10
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert not any(c in proc.stdout for c in "\r\b\x1b") and "non_finite" not in proc.stdout
+    assert "step 3/3 (100%)" in proc.stdout and "10/3" not in proc.stdout and "ETA" in proc.stdout
+    proc = run("jare_tf.train", "--setting=C", "--method=gan", "--fake_data", "--batch_size=4", "--num_steps=6",
+               "--config.log_every=2", "--config.steps_per_execution=2", f"--workdir={tmp_path / 'lines'}")
+    steps = [line.split()[1] for line in proc.stdout.splitlines() if line.startswith("step ")]
+    assert steps == ["2/6", "4/6", "6/6"] and "loss/d" in proc.stdout and "steps/s" in proc.stdout
+
+
+def test_a_workdir_that_is_a_file_is_refused(tmp_path):
+    path = tmp_path / "file"
+    path.write_text("x")
+    for setting in (["--setting=C", "--fake_data"], ["--setting=dirac"]):
+        proc = run("jare_tf.train", *setting, "--num_steps=2", f"--workdir={path}")
+        assert proc.returncode == 2 and "is a file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+COMMANDS = {"jare-train": "--setting", "jare-eval": "--classifier", "jare-spectrum": "--problem",
+            "jare-reproduce": "--grid", "jare-prepare": "--source", "jare-bench": "--methods"}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("flag", ["--help", "--helpshort"])
+def test_installed_commands_show_their_examples_and_flags(command, flag):
+    script = os.path.join(os.path.dirname(sys.executable), command)
+    proc = subprocess.run([script, flag], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and f"{command} " in out and COMMANDS[command] in out, out[-2000:]
 
 
 def test_reproduce_rejects_unknown_reports_and_sections(tmp_path):

@@ -261,7 +261,7 @@ class Method(abc.ABC):
 
     def __init__(self, gamma: float = 0.0):
         if gamma < 0:
-            raise ValueError(f"--gamma must be >= 0 for method {self.name!r}, got {gamma}.")
+            raise ValueError(f"gamma must be >= 0 for method {self.name!r}, got {gamma}.")
         self.gamma = float(gamma)
 
     def stages(self) -> Tuple[Stage, ...]:

@@ -120,7 +120,8 @@ class Report:
                 wd = os.path.join(self.workdir, tag, f"mu{mu:g}_s{sigma2:g}_{method}")
                 config, result, history = run("isotropic", method, wd,
                                               {"data.mu": mu, "data.sigma2": sigma2}, self.log)
-                eta = eta_max_at_equilibrium(method, mu, sigma2, config.method.gamma)
+                eta = eta_max_at_equilibrium(method, mu, sigma2,
+                                             settings.method_options(config, method).get("gamma", 0.0))
                 self.lines.append(f"| {mu:g} | {sigma2:g} | {method} | {fmt(result['g_norm'])} | "
                                   f"{fmt(result['d_norm'])} | {fmt(eta)} | {result['seconds']:.1f} |")
                 for row, key in enumerate(("d_norm", "g_norm")):
@@ -137,9 +138,12 @@ class Report:
     # --- mixture of Gaussians ---------------------------------------------------------------------------------
     MOG_RUNS = {
         "fig2": ("r = 2, γ = 10 (Fig. 2)", {}, ("gan", "conopt", "jare"), "MOG_STEPS"),
-        "fig7": ("r = 2, γ = 1000 (Fig. 7)", {"method.gamma": 1000.0}, ("conopt", "jare"), "MOG_VARIANT_STEPS"),
+        "fig7": ("r = 2, γ = 1000 (Fig. 7)", {"method.options.conopt.gamma": 1000.0,
+                                              "method.options.jare.gamma": 1000.0}, ("conopt", "jare"),
+                 "MOG_VARIANT_STEPS"),
         # The paper's latent N(0, rI) scales with the radius.
-        "fig8": ("r = 10, γ = 1000 (Fig. 8)", {"method.gamma": 1000.0, "data.radius": 10.0,
+        "fig8": ("r = 10, γ = 1000 (Fig. 8)", {"method.options.conopt.gamma": 1000.0,
+                                               "method.options.jare.gamma": 1000.0, "data.radius": 10.0,
                                                "data.latent_variance": 10.0}, ("conopt", "jare"),
                  "MOG_VARIANT_STEPS"),
     }

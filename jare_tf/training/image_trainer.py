@@ -2,7 +2,8 @@
 
 `ImageRun(config, method).train(workdir)`: builds the Game and the GANModel, restores the latest checkpoint of
 `workdir/checkpoints` if there is one (so running the same command again resumes), and fits the remaining steps
-with `steps_per_execution` steps per call and a progress bar. The Monitor callback writes TensorBoard scalars
+with `steps_per_execution` steps per call, reporting `Progress` (a line in place on a terminal, plain lines in a
+log file). The Monitor callback writes TensorBoard scalars
 (losses, gradient norms, regulariser values) every `log_every` steps and an 8×8 grid of samples from a fixed z
 every `sample_every` steps to `workdir/train`, and saves a checkpoint (models, both optimizers, iteration) every
 `checkpoint_every` steps, at the end and, for a fresh run, at step 0 (the untrained generator, whose FID is the
@@ -14,19 +15,20 @@ import json
 import math
 import os
 import signal
+import sys
 import time
 from typing import Callable, Dict, Optional
 
 import keras
 import tensorflow as tf
 
-from jare_tf import methods, settings
+from jare_tf import settings
 from jare_tf.data import images
 from jare_tf.data.synthetic import step_seed
 from jare_tf.training import distribute, optimizers
 from jare_tf.training.gan_model import GANModel
 from jare_tf.training.updater import NON_FINITE
-from jare_tf.training.workdir import NonFiniteError, Preempted, save_config, write_json
+from jare_tf.training.workdir import NonFiniteError, Preempted, make_workdir, save_config, write_json
 
 GRID = 8
 
@@ -108,6 +110,47 @@ class Monitor(keras.callbacks.Callback):
         self.writer.flush()
 
 
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else (
+        f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s")
+
+
+class Progress(keras.callbacks.Callback):
+    """Progress of the run by its true iteration (not Keras' count of executions, which overshoots a last partial
+    one): on a terminal one line rewritten in place after every execution; otherwise (a log file, a pipe) one plain
+    line per `log_every` steps and at the end: step, losses and regulariser values, steps/s and the ETA."""
+
+    def __init__(self, run: "ImageRun", stop: int, out=None):
+        super().__init__()
+        self.run, self.stop = run, stop
+        self.out = out or sys.stdout
+        self.tty = bool(getattr(self.out, "isatty", lambda: False)())
+        self.start_step = self.start_time = self.last_step = None
+
+    def on_train_begin(self, logs=None):
+        self.start_step = self.last_step = int(self.run.model.iteration.numpy())
+        self.start_time = time.perf_counter()
+
+    def line(self, step: int, logs: Dict[str, float]) -> str:
+        elapsed = time.perf_counter() - self.start_time
+        rate = (step - self.start_step) / max(elapsed, 1e-9)
+        shown = "  ".join(f"{k} {float(v):.4g}" for k, v in sorted(logs.items()) if k.startswith(("loss/", "reg/")))
+        eta = _duration((self.stop - step) / rate) if rate > 0 else "?"
+        return (f"step {step}/{self.stop} ({100 * step // max(self.stop, 1)}%)  {shown}  {rate:.2f} steps/s  "
+                f"ETA {eta}")
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.run.model.iteration.numpy())
+        every = self.run.config.log_every
+        if self.tty:
+            self.out.write("\r" + self.line(step, logs or {}) + "\x1b[K" + ("\n" if step >= self.stop else ""))
+        elif step >= self.stop or (every > 0 and step // every > self.last_step // every):
+            self.out.write(self.line(step, logs or {}) + "\n")
+        self.out.flush()
+        self.last_step = step
+
+
 class ImageRun:
     """One method on one image setting, under `strategy` (the default strategy: one device)."""
 
@@ -122,7 +165,7 @@ class ImageRun:
                              f"{replicas} replicas; use a multiple of {replicas}.")
         images.spec(config.dataset)                       # an unknown --config.dataset fails before anything else
         self.config = config
-        self.method = methods.get(method_name, **settings.method_options(config, method_name))
+        self.method = settings.make_method(config, method_name)
         with self.strategy.scope():
             keras.utils.set_random_seed(config.seed)      # the initial weights are a function of the seed
             self.game = settings.image_game(config, self.method)
@@ -175,13 +218,14 @@ class ImageRun:
 
     def train(self, workdir: str, log: Callable[[str], None] = print, verbose: int = 1,
               overwrite: bool = False) -> Dict[str, object]:
+        """Train (or resume) to config.num_steps; verbose=1 prints `Progress` to stdout, 0 prints nothing."""
         c = self.config
         # Under multi-worker training every worker saves (variables may need collective reads), but only the
         # chief writes into the workdir; the others write to a scratch folder removed at the end.
         chief = distribute.is_chief(self.strategy)
         checkpoints = os.path.join(workdir, "checkpoints")
         scratch = None if chief else os.path.join(workdir, f"worker-{distribute.worker_id(self.strategy)}.tmp")
-        tf.io.gfile.makedirs(workdir)
+        make_workdir(workdir)
         save_config(workdir, dict(c.to_dict(), method=self.method.name, family=self.game.family,
                                   method_options=settings.method_options(c, self.method.name)), overwrite,
                     write=chief)
@@ -220,8 +264,9 @@ class ImageRun:
         t0 = time.perf_counter()
         try:
             if start < c.num_steps:
+                callbacks = [monitor] + ([Progress(self, c.num_steps)] if verbose else [])
                 self.model.fit(self.dataset(start, c.num_steps), steps_per_epoch=c.num_steps - start, shuffle=False,
-                               callbacks=[monitor], verbose=verbose)
+                               callbacks=callbacks, verbose=0)
         finally:
             signal.signal(signal.SIGTERM, previous)
             if scratch is not None and tf.io.gfile.exists(scratch):

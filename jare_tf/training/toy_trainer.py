@@ -5,9 +5,12 @@ not Python-bound: 15,000 isotropic steps take about a second on two CPU cores. A
 records the setting's metrics, the method's losses, gradient norms and regulariser values on a fresh minibatch,
 ζ and τ of the game Jacobian where it is small enough to be dense, and sample images where the setting has
 them; everything goes to TensorBoard (`workdir/train`), and the run ends with `metrics.json` (final values),
-`history.json` (every log point) and `config.json` (the resolved config) in the workdir.
+`history.json` (every log point) and `config.json` (the resolved config) in the workdir. Toy runs keep no
+checkpoints: the same command run again returns the finished run's saved results (nothing is retrained or
+rewritten); a run that did not finish, or one asked for another number of steps, trains again from step 0.
 """
 
+import json
 import math
 import os
 import time
@@ -17,13 +20,13 @@ from typing import Callable, Dict, Optional
 import numpy as np
 import tensorflow as tf
 
-from jare_tf import methods, settings
+from jare_tf import settings
 from jare_tf.analysis import jacobian, spectrum
 from jare_tf.data import synthetic
 from jare_tf.training import optimizers
 from jare_tf.training.toy_settings import SETTINGS
 from jare_tf.training.updater import NON_FINITE, Updater
-from jare_tf.training.workdir import NonFiniteError, save_config, write_json
+from jare_tf.training.workdir import NonFiniteError, make_workdir, save_config, write_json
 
 
 def _finite_or_none(x: float) -> Optional[float]:
@@ -41,7 +44,7 @@ class ToyRun:
             raise ValueError(f"Need batch_size > 0, num_steps >= 0 and log_every > 0; got {config.batch_size}, "
                              f"{config.num_steps} and {config.log_every}.")
         self.config, self.setting = config, SETTINGS[config.setting]
-        self.method = methods.get(method_name, **settings.method_options(config, method_name))
+        self.method = settings.make_method(config, method_name)
         if self.method.spectral_norm_discriminator:
             raise ValueError(f"--method={method_name} needs a spectrally normalised discriminator; it runs on "
                              f"the image settings, not on --setting={config.setting}.")
@@ -87,12 +90,21 @@ class ToyRun:
 
     def train(self, workdir: str, log: Callable[[str], None] = print, overwrite: bool = False) -> Dict[str, object]:
         c = self.config
-        os.makedirs(workdir, exist_ok=True)
+        make_workdir(workdir)
         save_config(workdir, dict(c.to_dict(), method=self.method.name, family=self.family,
                                   method_options=settings.method_options(c, self.method.name)), overwrite)
+        name = f"{c.setting}/{self.method.name}"
+        metrics_path = os.path.join(workdir, "metrics.json")
+        if not overwrite and os.path.exists(metrics_path) and os.path.exists(os.path.join(workdir, "history.json")):
+            with open(metrics_path, encoding="utf-8") as f:
+                saved = json.load(f)
+            if saved.get("step") == c.num_steps:
+                # Toy runs keep no checkpoints: a finished run's saved result is its result; another
+                # --num_steps trains again from step 0.
+                log(f"[{name}] finished in {workdir} ({c.num_steps} steps); its saved results are kept.")
+                return dict(saved, seconds=saved.get("train_seconds", 0.0))
         writer = tf.summary.create_file_writer(os.path.join(workdir, "train"))
         history = defaultdict(list)
-        name = f"{c.setting}/{self.method.name}"
         progress_every = max(c.log_every, (c.num_steps // 10) // c.log_every * c.log_every)
         t0 = time.perf_counter()
 
@@ -134,6 +146,7 @@ class ToyRun:
             record(step)
         writer.flush()
         final = dict(step=c.num_steps, **self.setting.final_metrics(c, history))
+        seconds = time.perf_counter() - t0
         write_json(os.path.join(workdir, "history.json"), dict(history))
-        write_json(os.path.join(workdir, "metrics.json"), final)
-        return dict(final, seconds=time.perf_counter() - t0)
+        write_json(metrics_path, dict(final, train_seconds=seconds))    # metrics last: it marks the run finished
+        return dict(final, seconds=seconds)

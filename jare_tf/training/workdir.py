@@ -25,6 +25,13 @@ def write_json(path: str, payload) -> None:
         f.write(text)
     tf.io.gfile.rename(tmp, path, overwrite=True)
 
+def make_workdir(workdir: str) -> None:
+    """Create the workdir (local or gs://); a path that is a file is refused with the flag's name."""
+    if tf.io.gfile.exists(workdir) and not tf.io.gfile.isdir(workdir):
+        raise ValueError(f"--workdir={workdir} is a file; pass a folder (it is created when missing).")
+    tf.io.gfile.makedirs(workdir)
+
+
 #: Values that may change between invocations on the same workdir without changing the experiment.
 MAY_CHANGE = {"num_steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
               "steps_per_execution", "data_dir", "spectrum_every", "image_every"}

@@ -95,3 +95,25 @@ def test_dirac_table_1_non_convergent_methods(method, tmp_path):
 def test_appendix_c_conopt_with_large_gamma_diverges_where_jare_converges(tmp_path):
     assert dirac("conopt", tmp_path, gamma=4.0)["distance_ratio"] > 1.0
     assert dirac("jare", tmp_path, gamma=10.0)["distance_ratio"] < 1e-3
+
+
+def test_a_finished_toy_run_run_again_keeps_its_results(tmp_path):
+    workdir = str(tmp_path / "dirac_jare")
+    first = ToyRun(short_config("dirac"), "jare").train(workdir, log=lambda s: None)
+    path = os.path.join(workdir, "metrics.json")
+    saved, stamp = open(path).read(), os.stat(path).st_mtime_ns
+    lines = []
+    again = ToyRun(short_config("dirac"), "jare").train(workdir, log=lines.append)
+    assert open(path).read() == saved and os.stat(path).st_mtime_ns == stamp     # not retrained, not rewritten
+    assert again["distance"] == first["distance"] and again["seconds"] == json.loads(saved)["train_seconds"]
+    assert any("saved results are kept" in line for line in lines)
+    longer = short_config("dirac")
+    longer.num_steps = 6
+    assert ToyRun(longer, "jare").train(workdir, log=lambda s: None)["step"] == 6          # another length: trains
+
+
+def test_a_workdir_that_is_a_file_is_refused(tmp_path):
+    path = tmp_path / "not_a_folder"
+    path.write_text("x")
+    with pytest.raises(ValueError, match="--workdir=.*is a file"):
+        ToyRun(short_config("dirac"), "gan").train(str(path), log=lambda s: None)
