@@ -53,13 +53,9 @@ def test_train_errors_are_clear_and_early(tmp_path):
                           (["--config.data.nope=1"], "config.data has no 'nope'"),
                           (["--setting=C", f"--data_dir={tmp_path}"], "tfds build cifar10"),
                           (["--fake_data"], "--fake_data does not apply"),
-                          # γ has one home per method, on toy and image settings alike
-                          (["--config.method.gamma=-1"], "--config.method.options.jare.gamma"),
-                          (["--setting=C", "--config.method.gamma=-1"], "--config.method.options.jare.gamma"),
+                          # γ has one home per method (tests/test_settings.py checks every setting in-process)
                           (["--setting=C", "--fake_data", "--config.method.options.jare.gamma=-1"],
-                           "gamma must be >= 0 for method 'jare'"),
-                          (["--setting=C", "--method=gan", "--config.method.options.gan.gamma=1"],
-                           "config.method.options.gan has no 'gamma'; valid keys there: none"),
+                           "--config.method.options.jare.<option>"),
                           ([], "--workdir is required")):
         workdir = [] if args == [] else [f"--workdir={tmp_path}"]
         proc = run("jare_tf.train", *args, *workdir)
@@ -68,31 +64,28 @@ def test_train_errors_are_clear_and_early(tmp_path):
 
 
 def test_image_progress_in_a_log_file_is_plain_lines_by_true_step(tmp_path):
-    proc = run("jare_tf.train", "--setting=C", "--method=gan", "--fake_data", "--batch_size=4", "--num_steps=3",
-               f"--workdir={tmp_path / 'short'}")                       # 3 steps < steps_per_execution = 10
+    # 6 steps in executions of 4: Keras' bar would count 8/6; the last execution stops at step 6.
+    proc = run("jare_tf.train", "--setting=C", "--method=gan", "--fake_data", "--batch_size=4", "--num_steps=6",
+               "--config.log_every=2", "--config.steps_per_execution=4", f"--workdir={tmp_path / 'lines'}")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert not any(c in proc.stdout for c in "\r\b\x1b") and "non_finite" not in proc.stdout
-    assert "step 3/3 (100%)" in proc.stdout and "10/3" not in proc.stdout and "ETA" in proc.stdout
-    proc = run("jare_tf.train", "--setting=C", "--method=gan", "--fake_data", "--batch_size=4", "--num_steps=6",
-               "--config.log_every=2", "--config.steps_per_execution=2", f"--workdir={tmp_path / 'lines'}")
     steps = [line.split()[1] for line in proc.stdout.splitlines() if line.startswith("step ")]
-    assert steps == ["2/6", "4/6", "6/6"] and "loss/d" in proc.stdout and "steps/s" in proc.stdout
+    assert steps == ["4/6", "6/6"] and "8/6" not in proc.stdout
+    assert "step 6/6 (100%)" in proc.stdout and "loss/d" in proc.stdout and "steps/s" in proc.stdout
 
 
 def test_a_workdir_that_is_a_file_is_refused(tmp_path):
     path = tmp_path / "file"
     path.write_text("x")
-    for setting in (["--setting=C", "--fake_data"], ["--setting=dirac"]):
-        proc = run("jare_tf.train", *setting, "--num_steps=2", f"--workdir={path}")
-        assert proc.returncode == 2 and "is a file" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run("jare_tf.train", "--setting=C", "--fake_data", "--num_steps=2", f"--workdir={path}")
+    assert proc.returncode == 2 and "is a file" in proc.stderr and "Traceback" not in proc.stderr
 
 
 COMMANDS = {"jare-train": "--setting", "jare-eval": "--classifier", "jare-spectrum": "--problem",
             "jare-reproduce": "--grid", "jare-prepare": "--source", "jare-bench": "--methods"}
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS))
-@pytest.mark.parametrize("flag", ["--help", "--helpshort"])
+@pytest.mark.parametrize("command, flag", [(c, "--help") for c in sorted(COMMANDS)] + [("jare-train", "--helpshort")])
 def test_installed_commands_show_their_examples_and_flags(command, flag):
     script = os.path.join(os.path.dirname(sys.executable), command)
     proc = subprocess.run([script, flag], capture_output=True, text=True, timeout=300,
