@@ -155,6 +155,8 @@ flags.DEFINE_integer("repeats", 9, "Rounds; the figures are medians over rounds.
 flags.DEFINE_float("max_contention", 0.15, "A round in which other processes used more than this share of the "
                    "machine (Linux /proc/stat) is left out and run again, up to --max_rounds; 1 keeps every round.")
 flags.DEFINE_integer("max_rounds", None, "Most rounds per setting when rounds are left out (default 3 × --repeats).")
+flags.DEFINE_float("max_minutes", 10.0, "Per setting, start no new timed round after this many minutes (at least "
+                   "one round runs); on a busy machine the figures then come from the rounds there are, and say so.")
 flags.DEFINE_integer("steps_per_execution", None, "Iterations per call of the compiled function (default: the "
                      "setting's steps_per_execution, at most --steps; must divide --steps).")
 flags.DEFINE_bool("xla", None, "Compile each iteration with XLA (tf.function(jit_compile=True)). Default: what "
@@ -481,7 +483,7 @@ class Contention:
 
 def bench_setting(config, specs, steps: int, repeats: int, spe: int, xla: bool, mixed_precision: bool,
                   fake: bool, log=print, name: Optional[str] = None, max_contention: float = 1.0,
-                  max_rounds: int = 0):
+                  max_rounds: int = 0, max_minutes: float = float("inf")):
     """Time `specs` side by side on one setting; returns ({label: figures}, run information)."""
     import keras
     import tensorflow as tf
@@ -512,7 +514,14 @@ def bench_setting(config, specs, steps: int, repeats: int, spe: int, xla: bool, 
     clean: List[bool] = []
     probe = Contention()
     r = 0
+    deadline = time.perf_counter() + 60.0 * max_minutes
+    timed_out = False
     while sum(clean) < repeats and r < max(repeats, max_rounds):
+        if r and time.perf_counter() > deadline:
+            timed_out = True
+            log(f"[{name}] --max_minutes={max_minutes:g} reached after {r} rounds ({sum(clean)} clean); the "
+                f"figures come from these.")
+            break
         order = cases[r % len(cases):] + cases[:r % len(cases)]
         worst = 0.0
         for case in order:
@@ -527,6 +536,10 @@ def bench_setting(config, specs, steps: int, repeats: int, spe: int, xla: bool, 
         log(f"[{name}] round {r}: " + ", ".join(f"{c.label} {1000 * seconds[c.label][-1]:.1f}" for c in cases)
             + f" s/1K; other processes used up to {100 * worst:.0f}% of the machine"
             + ("" if clean[-1] else " (round left out)"))
+        if r == 1 and not clean[-1]:
+            log(f"[{name}] the machine is busy: rounds in which other processes use more than "
+                f"{100 * max_contention:.0f}% of it are left out and run again, up to {max(repeats, max_rounds)} "
+                f"rounds or --max_minutes={max_minutes:g}; stop the other work for figures from clean rounds.")
     use = [i for i, ok in enumerate(clean) if ok]
     if len(use) < min(3, repeats):           # too few clean rounds: use all, and say so
         use = list(range(len(clean)))
@@ -547,7 +560,8 @@ def bench_setting(config, specs, steps: int, repeats: int, spe: int, xla: bool, 
         }
     info = {"steps": steps, "repeats": repeats, "spe": spe, "batch_size": int(config.batch_size),
             "memory": memory.describe(), "device": device, "rounds": len(clean), "rounds_used": len(use),
-            "clean_rounds": sum(clean), "max_contention": max_contention, "contention": probe.describe()}
+            "clean_rounds": sum(clean), "max_contention": max_contention, "contention": probe.describe(),
+            "timed_out": timed_out}
     del cases
     gc.collect()
     keras.backend.clear_session()
@@ -657,6 +671,8 @@ def rounds_text(info) -> str:
             f"used more than {100 * info['max_contention']:.0f}% of the machine; {info['contention']})")
     if info["rounds_used"] == info["rounds"] and info["clean_rounds"] < info["rounds"]:
         text += "; too few clean rounds, so all are used: the figures are contended"
+    if info.get("timed_out"):
+        text += "; stopped by --max_minutes"
     return text
 
 
@@ -688,6 +704,8 @@ def main(argv):
         return 2
     log = (lambda text: print(text, file=sys.stderr)) if FLAGS.json else print
     try:
+        if FLAGS.max_minutes <= 0:
+            raise UsageError(f"--max_minutes must be > 0, got {FLAGS.max_minutes}.")
         if FLAGS.steps <= 0 or FLAGS.repeats <= 0:
             raise UsageError(f"--steps and --repeats must be > 0, got {FLAGS.steps} and {FLAGS.repeats}.")
         if FLAGS.batch_size is not None and FLAGS.batch_size <= 0:
@@ -713,7 +731,7 @@ def main(argv):
         for setting, config, steps, spe in plan:
             all_results[setting], infos[setting] = bench_setting(
                 config, specs, steps, FLAGS.repeats, spe, xla, FLAGS.mixed_precision, FLAGS.fake_data, log,
-                setting, FLAGS.max_contention, FLAGS.max_rounds or 3 * FLAGS.repeats)
+                setting, FLAGS.max_contention, FLAGS.max_rounds or 3 * FLAGS.repeats, FLAGS.max_minutes)
             info = infos[setting]
             print(f"\nSetting {setting}: batch {info['batch_size']}, device {info['device']}, memory: "
                   f"{info['memory']}; {rounds_text(info)}.")

@@ -112,3 +112,15 @@ def test_contention_counts_other_processes_cpu_time():
     finally:
         child.wait()
     assert share >= 0.6 / probe.cpus, share        # the child keeps one of the CPUs busy
+
+
+def test_max_minutes_bounds_a_benchmark_on_a_busy_machine():
+    """Every round counts as contended (max_contention < 0): the busy machine is named after the first round,
+    and no round starts after --max_minutes, instead of retrying up to max_rounds."""
+    config = bench.load_config("C", 4, None, None)
+    lines = []
+    results, info = bench.bench_setting(config, bench.parse_methods("gan"), 2, 5, 2, False, False, True,
+                                        lines.append, "C", max_contention=-1.0, max_rounds=15, max_minutes=1e-6)
+    assert info["rounds"] == 1 and info["timed_out"] and results["gan"]["sec_per_1k"] > 0
+    assert any("the machine is busy" in line for line in lines)
+    assert "stopped by --max_minutes" in bench.rounds_text(info)
