@@ -79,3 +79,8 @@ def test_follow_picks_up_a_checkpoint_written_after_it_started(tmp_path):
 def test_missing_inception_is_a_clear_error(trained):
     proc = run("jare_tf.evaluate", f"--workdir={trained}", "--inception_path=/nonexistent/inception")
     assert proc.returncode == 2 and "--inception_path" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_misspelt_workdir_is_named_before_any_network_is_loaded(tmp_path):
+    proc = run("jare_tf.evaluate", f"--workdir={tmp_path / 'C_jaer'}", "--inception_path=/nonexistent/inception")
+    assert proc.returncode == 2 and "does not exist" in proc.stderr and "Inception" not in proc.stderr

@@ -59,14 +59,14 @@ class Evaluator:
     @staticmethod
     def check_workdir(workdir: str) -> Dict[str, object]:
         """The saved config of an image workdir, or a ValueError that says what --workdir is instead."""
-        if not os.path.exists(workdir):
+        if not tf.io.gfile.exists(workdir):
             raise ValueError(f"--workdir={workdir} does not exist (a jare-train image workdir is expected).")
-        if not os.path.isdir(workdir):
+        if not tf.io.gfile.isdir(workdir):
             raise ValueError(f"--workdir={workdir} is a file, not a jare-train workdir.")
         path = os.path.join(workdir, "config.json")
-        if not os.path.exists(path):
+        if not tf.io.gfile.exists(path):
             raise ValueError(f"--workdir={workdir} has no config.json: not a jare-train image workdir.")
-        with open(path, encoding="utf-8") as f:
+        with tf.io.gfile.GFile(path) as f:
             config = json.load(f)
         if "architecture" not in config:
             raise ValueError(f"{workdir} is a toy run ({config.get('setting')}); jare-eval evaluates images.")
