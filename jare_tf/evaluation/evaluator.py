@@ -97,8 +97,13 @@ class Evaluator:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
 
+    def current(self, record) -> bool:
+        """Whether a record was made under this protocol with this network (another network is another score)."""
+        return (record["protocol"] == self.protocol.name
+                and record["provenance"]["network_sha256"] == self.classifier.sha256)
+
     def evaluated_steps(self) -> set:
-        return {r["step"] for r in self.records() if r["protocol"] == self.protocol.name}
+        return {r["step"] for r in self.records() if self.current(r)}
 
     # --- data -----------------------------------------------------------------------------------------------------
     def fake_batches(self, n: int):

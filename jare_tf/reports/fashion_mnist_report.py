@@ -135,11 +135,13 @@ class Report:
         return os.path.join(self.root, f"{setting}_{method}_seed{seed}")
 
     # --- one run ----------------------------------------------------------------------------------------------
-    def collect(self, setting: str, method: str, seed: int) -> Dict[str, object]:
-        """What a run left in its workdir (nothing is trained or scored): its records and timing."""
+    def collect(self, setting: str, method: str, seed: int, network_sha256: str) -> Dict[str, object]:
+        """What a run left in its workdir (nothing is trained or scored): its records under this protocol and
+        classifier, and its timing."""
         workdir = self.run_dir(setting, method, seed)
         records = sorted((r for r in _read(os.path.join(workdir, "eval.json"), [])
-                          if r["protocol"] == self.protocol.name), key=lambda r: r["step"])
+                          if r["protocol"] == self.protocol.name
+                          and r["provenance"]["network_sha256"] == network_sha256), key=lambda r: r["step"])
         return {"setting": setting, "method": method, "seed": seed, "records": records, "workdir": workdir,
                 "timing": _read(os.path.join(workdir, "reproduce_timing.json"),
                                 {"train_seconds": 0.0, "eval_seconds": 0.0})}
@@ -175,7 +177,7 @@ class Report:
         if any(s not in done for s, _ in evaluator.checkpoints()):
             timing["eval_seconds"] += time.perf_counter() - start
             write_json(timing_path, timing)
-        return self.collect(setting, method, seed)
+        return self.collect(setting, method, seed, classifier.sha256)
 
     # --- the floor: FID(test vs train) ------------------------------------------------------------------------
     def floor(self, classifier) -> Dict[str, float]:
@@ -207,7 +209,7 @@ class Report:
         floor = self.floor(classifier)
         results = [self.run(s, m, seed, classifier)
                    if s in selected.settings and m in selected.methods and seed in selected.seeds
-                   else self.collect(s, m, seed)
+                   else self.collect(s, m, seed, classifier.sha256)
                    for s in self.grid.settings for m in self.grid.methods for seed in self.grid.seeds]
         finished = [r for r in results if r["records"] and (r["records"][-1]["step"] == self.grid.steps
                                                             or "failed" in r["timing"])]
@@ -356,8 +358,27 @@ class Report:
         first = [r["records"][0]["fid"] for r in finished]
         last = [r["records"][-1]["fid"] for r in finished]
         if first:
-            lines.append(f"- Every run moved from the untrained generator's FID ({min(first):.0f}–{max(first):.0f}) "
-                         f"to {min(last):.2f}–{max(last):.2f}; the floor of real test images is {floor['fid']:.3f}.")
+            lines.append(f"- The untrained generators score FID {min(first):.0f}–{max(first):.0f}, the finished runs "
+                         f"{min(last):.2f}–{max(last):.2f}, real test images {floor['fid']:.3f}.")
+        for r in finished:
+            records, label = r["records"], f"{r['method']} on {r['setting']}"
+            best = min(records, key=lambda rec: rec["fid"])
+            start, end = records[0]["fid"], records[-1]["fid"]
+            if "failed" in r["timing"]:
+                lines.append(f"- {label}: {r['timing']['failed']}.")
+            elif end > 0.9 * start:
+                lines.append(f"- {label} ends no better than its untrained generator (FID {end:.1f} against "
+                             f"{start:.1f} at step 0; IS {records[-1]['is_mean']:.2f}): it failed to learn "
+                             f"in this protocol (see its samples).")
+            elif end > 1.1 * best["fid"]:
+                lines.append(f"- {label} was best at step {best['step']} (FID {best['fid']:.1f}) and ends worse "
+                             f"({end:.1f}): training is not settling.")
+        if self.grid.lr_scale != 1.0:
+            lines.append(f"- The learning rates are {self.grid.lr_scale:g}× the settings' for every method: at the "
+                         f"settings' own rates (Adam and RMSProp at 1e-4) the generators are still blurred blobs "
+                         f"after {self.grid.steps} iterations (the README's Fashion-MNIST section gives a measured "
+                         f"run), so this grid also tests each method's tolerance of a large step, which "
+                         f"is the paper's claim in a compressed form, not a replication of its runs.")
         lines += [
             f"- What this does not show: {self.grid.steps} iterations are "
             f"{100 * self.grid.steps / 500000:.2g} % of the paper's runs, so these are early-training scores, where"
