@@ -28,7 +28,8 @@ from jare_tf.data.synthetic import step_seed
 from jare_tf.training import distribute, optimizers
 from jare_tf.training.gan_model import GANModel
 from jare_tf.training.updater import NON_FINITE
-from jare_tf.training.workdir import NonFiniteError, Preempted, make_workdir, save_config, write_json
+from jare_tf.training.workdir import (NonFiniteError, Preempted, make_workdir, save_config, write_config_text,
+                                     write_json)
 
 GRID = 8
 
@@ -226,9 +227,9 @@ class ImageRun:
         checkpoints = os.path.join(workdir, "checkpoints")
         scratch = None if chief else os.path.join(workdir, f"worker-{distribute.worker_id(self.strategy)}.tmp")
         make_workdir(workdir)
-        save_config(workdir, dict(c.to_dict(), method=self.method.name, family=self.game.family,
-                                  method_options=settings.method_options(c, self.method.name)), overwrite,
-                    write=chief)
+        resolved = save_config(workdir, dict(c.to_dict(), method=self.method.name, family=self.game.family,
+                                              method_options=settings.method_options(c, self.method.name)),
+                               overwrite, write=chief)
         checkpoint = self.model.checkpoint()
         manager = tf.train.CheckpointManager(
             checkpoint, checkpoints if chief else os.path.join(scratch, "checkpoints"), max_to_keep=c.keep_checkpoints)
@@ -255,6 +256,7 @@ class ImageRun:
                 return dict(json.load(f), seconds=0.0)
         writer = (tf.summary.create_file_writer(os.path.join(workdir, "train")) if chief
                   else tf.summary.create_noop_writer())
+        write_config_text(writer, resolved, start)
         monitor = Monitor(self, writer, manager)
 
         def on_sigterm(signum, frame):

@@ -26,7 +26,7 @@ from jare_tf.data import synthetic
 from jare_tf.training import optimizers
 from jare_tf.training.toy_settings import SETTINGS
 from jare_tf.training.updater import NON_FINITE, Updater
-from jare_tf.training.workdir import NonFiniteError, make_workdir, save_config, write_json
+from jare_tf.training.workdir import NonFiniteError, make_workdir, save_config, write_config_text, write_json
 
 
 def _finite_or_none(x: float) -> Optional[float]:
@@ -91,8 +91,9 @@ class ToyRun:
     def train(self, workdir: str, log: Callable[[str], None] = print, overwrite: bool = False) -> Dict[str, object]:
         c = self.config
         make_workdir(workdir)
-        save_config(workdir, dict(c.to_dict(), method=self.method.name, family=self.family,
-                                  method_options=settings.method_options(c, self.method.name)), overwrite)
+        resolved = save_config(workdir, dict(c.to_dict(), method=self.method.name, family=self.family,
+                                              method_options=settings.method_options(c, self.method.name)),
+                               overwrite)
         name = f"{c.setting}/{self.method.name}"
         metrics_path = os.path.join(workdir, "metrics.json")
         if not overwrite and os.path.exists(metrics_path) and os.path.exists(os.path.join(workdir, "history.json")):
@@ -104,6 +105,7 @@ class ToyRun:
                 log(f"[{name}] finished in {workdir} ({c.num_steps} steps); its saved results are kept.")
                 return dict(saved, seconds=saved.get("train_seconds", 0.0))
         writer = tf.summary.create_file_writer(os.path.join(workdir, "train"))
+        write_config_text(writer, resolved, 0)
         history = defaultdict(list)
         progress_every = max(c.log_every, (c.num_steps // 10) // c.log_every * c.log_every)
         t0 = time.perf_counter()

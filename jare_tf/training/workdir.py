@@ -51,7 +51,7 @@ def _flatten(d: Dict, prefix: str = "") -> Dict[str, object]:
     return out
 
 
-def save_config(workdir: str, config: Dict[str, object], overwrite: bool, write: bool = True) -> None:
+def save_config(workdir: str, config: Dict[str, object], overwrite: bool, write: bool = True) -> Dict[str, object]:
     """Write <workdir>/config.json; refuse (ConfigConflict) if one with other experiment values is there, unless
     `overwrite` (then the previous checkpoints are set aside, not deleted). With write=False (the non-chief
     workers of a multi-worker run) only the refusal happens, so every worker stops, not just the chief."""
@@ -75,3 +75,11 @@ def save_config(workdir: str, config: Dict[str, object], overwrite: bool, write:
                 tf.io.gfile.rename(checkpoints, f"{checkpoints}.overwritten.{n}")
     if write:
         write_json(path, new)
+    return new
+
+
+def write_config_text(writer, config: Dict[str, object], step: int) -> None:
+    """The resolved config as TensorBoard text (the TEXT tab), so a run's settings are shown beside its curves."""
+    text = "\n".join("    " + line for line in json.dumps(config, indent=2, sort_keys=True).splitlines())
+    with writer.as_default(step=step):
+        tf.summary.text("config", text)

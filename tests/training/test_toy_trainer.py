@@ -117,3 +117,14 @@ def test_a_workdir_that_is_a_file_is_refused(tmp_path):
     path.write_text("x")
     with pytest.raises(ValueError, match="--workdir=.*is a file"):
         ToyRun(short_config("dirac"), "gan").train(str(path), log=lambda s: None)
+
+
+def test_the_resolved_config_is_tensorboard_text(tmp_path):
+    workdir = tmp_path / "dirac_r1"
+    ToyRun(short_config("dirac"), "r1").train(str(workdir), log=lambda s: None)
+    texts = [tf.make_ndarray(v.tensor).item().decode()
+             for name in os.listdir(workdir / "train")
+             for event in tf.compat.v1.train.summary_iterator(str(workdir / "train" / name))
+             for v in event.summary.value if v.tag == "config"]
+    assert len(texts) == 1 and '"setting": "dirac"' in texts[0] and '"method": "r1"' in texts[0]
+    assert json.loads("\n".join(line[4:] for line in texts[0].splitlines()))["method_options"] == {"gamma": 0.3}
