@@ -47,7 +47,6 @@ import datetime
 import gc
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -57,7 +56,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import flags  # noqa: E402
 
-from jare_tf import cli  # noqa: E402
+from jare_tf import cli, provenance  # noqa: E402
 
 FLAGS = flags.FLAGS
 DEFAULT_METHODS = "gan,sngan,conopt,jare,extrapolation"
@@ -571,22 +570,6 @@ def bench_setting(config, specs, steps: int, repeats: int, spe: int, xla: bool, 
 PUBLIC = ("sec_per_1k", "ratio_to_gan", "peak_mem_mb")
 
 
-def machine() -> str:
-    import tensorflow as tf
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        if names:
-            cpu = names[0]
-    except OSError:
-        pass
-    text = f"{cpu} ({os.cpu_count()} CPU cores visible)"
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        details = tf.config.experimental.get_device_details(gpus[0])
-        text += f", GPU {details.get('device_name', gpus[0].name)}"
-    return f"{text}; Python {platform.python_version()}, TensorFlow {tf.__version__}; {platform.platform()}"
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -746,7 +729,7 @@ def main(argv):
                    f"batch_size={FLAGS.batch_size or 'the setting’s'}")
         run = {"key": [settings_list, [s[0] for s in specs], xla, FLAGS.mixed_precision, FLAGS.batch_size],
                "command": "jare-bench " + " ".join(a for a in sys.argv[1:] if not a.startswith("--report_path")),
-               "machine": machine(), "options": options,
+               "machine": provenance.machine(), "options": options,
                "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "results": all_results, "infos": infos}
         write_report(FLAGS.report_path, run)

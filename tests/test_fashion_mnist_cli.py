@@ -19,16 +19,18 @@ def run(name, *args, cache):
 
 def test_train_then_evaluate_on_fashion_mnist(tmp_path, fashion_mnist_data_dir, fashion_mnist_cache):
     workdir = tmp_path / "C_jare"
+    # At the setting's Adam lr 1e-4 the FID falls slowly (198 → 185 in 300 steps, README); at 5× (the grid's
+    # protocol) it falls by a fifth in 200 steps (≈ 196 → 161), which this checks with a margin.
     proc = run("jare_tf.train", "--setting=C", "--method=jare", "--config.dataset=fashion_mnist",
-               f"--data_dir={fashion_mnist_data_dir}", "--num_steps=100", "--batch_size=32",
-               f"--workdir={workdir}", cache=fashion_mnist_cache["dir"])
+               f"--data_dir={fashion_mnist_data_dir}", "--num_steps=200", "--config.optimizer.g.learning_rate=5e-4",
+               "--config.optimizer.d.learning_rate=5e-4", f"--workdir={workdir}", cache=fashion_mnist_cache["dir"])
     assert proc.returncode == 0, proc.stderr[-2000:]
     proc = run("jare_tf.evaluate", f"--workdir={workdir}", "--classifier=fashion_mnist", "--checkpoints=all",
                "--num_fake=2000", f"--stats_dir={tmp_path / 'stats'}", cache=fashion_mnist_cache["dir"])
     assert proc.returncode == 0, proc.stderr[-2000:]
     records = json.load(open(workdir / "eval.json"))
-    assert [r["step"] for r in records] == [0, 100]
-    assert records[1]["fid"] < 0.5 * records[0]["fid"]            # far below the untrained generator's
+    assert [r["step"] for r in records] == [0, 200]
+    assert records[1]["fid"] < 0.9 * records[0]["fid"]            # below the untrained generator's
     p = records[1]["provenance"]
     assert p["network_sha256"] == fashion_mnist_cache["classifier"].sha256 and p["classifier_test_accuracy"] >= 0.9
     assert p["resize"] == "none" and p["reference_split"] == "fashion_mnist/train" and p["n_real"] == 60000
@@ -58,6 +60,17 @@ def test_report_on_a_tiny_grid_resumes_and_keeps_finished_runs(tmp_path, fashion
     report.write()                                                 # again: nothing retrained or rescored
     assert json.load(open(run_dir / "reproduce_timing.json")) == timing
     assert len(json.load(open(run_dir / "eval.json"))) == 3
+
+
+def test_the_report_header_imports_nothing_that_defines_flags_twice():
+    """jare-reproduce defines --data_dir; the report's provenance must not import jare-bench, which does too."""
+    code = ("import sys, jare_tf.reproduce, jare_tf.reports.fashion_mnist_report\n"
+            "from jare_tf import provenance\n"
+            "assert 'CPU cores' in provenance.machine() and 'commit' in provenance.source_version()\n"
+            "assert 'jare_tf.bench' not in sys.modules")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 def test_only_names_settings_and_methods_of_the_grid():

@@ -19,7 +19,6 @@ import dataclasses
 import json
 import os
 import shutil
-import subprocess
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -29,7 +28,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from jare_tf import settings  # noqa: E402
+from jare_tf import provenance, settings  # noqa: E402
 from jare_tf.data import images  # noqa: E402
 from jare_tf.evaluation import domain_classifier, image_metrics  # noqa: E402
 from jare_tf.evaluation.evaluator import Evaluator, Protocol, checkpoint_step  # noqa: E402
@@ -101,25 +100,6 @@ def _read(path: str, default):
         return default
     with open(path, encoding="utf-8") as f:
         return json.load(f)
-
-
-def source_version() -> str:
-    """The commit (and whether the tree had changes) and the package version that produce a report."""
-    from importlib import metadata
-    try:
-        version = metadata.version("jare_tf")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    here = os.path.dirname(os.path.abspath(__file__))
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, check=True).stdout.strip()
-        commit += " (with uncommitted changes)" if dirty else ""
-    except (OSError, subprocess.CalledProcessError):
-        commit = "not a git checkout"
-    return f"jare_tf {version}, commit {commit}"
 
 
 class Report:
@@ -226,13 +206,12 @@ class Report:
         return path
 
     def header(self, classifier, floor, results, sitting_seconds) -> List[str]:
-        from jare_tf.bench import machine
         g = self.grid
         train = sum(r["timing"]["train_seconds"] for r in results)
         evals = sum(r["timing"]["eval_seconds"] for r in results)
         return [
             "# Fashion-MNIST: GAN, SN-GAN, ConOpt and JARE across settings (JARE paper Fig. 3, small scale)", "",
-            f"Made by `jare-reproduce fashion_mnist` ({source_version()}) on {machine()}.", "",
+            f"Made by `jare-reproduce fashion_mnist` ({provenance.source_version()}) on {provenance.machine()}.", "",
             "**Protocol.** Real images: Fashion-MNIST's 60,000 training images, 28×28 grayscale zero-padded (with "
             "the background value, −1) to 32×32×1, scaled to [−1, 1]. Each setting as configured in `configs/` "
             "(architecture with one input/output channel, optimizer, batch 64, z ∈ R¹²⁸, non-saturating loss, "
