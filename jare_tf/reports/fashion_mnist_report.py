@@ -262,21 +262,22 @@ class Report:
         chosen = [s for s in self.grid.settings if any(r["setting"] == s for r in finished)]
         if not chosen:
             return lines + ["No finished run yet.", ""]
-        fig, axes = plt.subplots(1, len(chosen), figsize=(4.2 * len(chosen), 3.4), squeeze=False)
+        fig, axes = plt.subplots(1, len(chosen), figsize=(4.6 * len(chosen), 3.6), squeeze=False,
+                                 constrained_layout=True)
         for ax, setting in zip(axes[0], chosen):
             for method in self.grid.methods:
                 runs = [r for r in finished if r["setting"] == setting and r["method"] == method]
                 if runs:
                     steps = [rec["step"] for rec in runs[0]["records"]]
                     fid = np.mean([[rec["fid"] for rec in r["records"]] for r in runs], axis=0)
-                    ax.semilogy(steps, fid, marker="o", label=method)
+                    ax.plot(steps, fid, marker="o", label=method)
             ax.set_title(f"setting {setting}", fontsize=10)
             ax.set_xlabel("iteration", fontsize=8)
             ax.set_ylabel("FID (Fashion-MNIST classifier)", fontsize=8)
             ax.legend(fontsize=7)
         lines += self._save(fig, "fid_curves.png", "FID against iteration, one panel per setting"), ""
         lines += ["## Fig. 3 form: final scores per setting", ""]
-        fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), constrained_layout=True)
         width = 0.8 / len(self.grid.methods)
         for panel, (key, label) in enumerate((("fid", "final FID (lower is better)"),
                                               ("is_mean", "final IS (higher is better)"))):
@@ -287,7 +288,9 @@ class Report:
                                 yerr=[e or 0.0 for _, e in stats], label=method)
             axes[panel].set_xticks(np.arange(len(chosen)), chosen)
             axes[panel].set_title(label, fontsize=10)
-            axes[panel].legend(fontsize=7)
+            axes[panel].set_xlabel("setting", fontsize=8)
+            axes[panel].legend(fontsize=7, ncol=len(self.grid.methods), loc="upper center",
+                               bbox_to_anchor=(0.5, -0.14))
         lines += self._save(fig, "fig3_bars.png", "Final FID and IS per setting and method"), ""
         return lines
 
