@@ -36,6 +36,27 @@ def image_game(config: ml_collections.ConfigDict, method) -> Game:
                 regularizer_generator_loss=config.game.regularizer_generator_loss)
 
 
+def check_overrides(argv, config: ml_collections.ConfigDict, method: str) -> None:
+    """Unknown --config.<path> keys fail here with a list of the valid ones, not deep inside flag parsing; the
+    setting-wide --config.method.gamma that does not exist is refused with the key that does."""
+    for arg in argv:
+        if not arg.startswith("--config."):
+            continue
+        path = arg[len("--config."):].split("=", 1)[0].split(".")
+        if path[:2] == ["method", "gamma"]:
+            raise ValueError(f"--config.method.gamma does not exist: γ is an option of each method, set with "
+                             f"--config.method.options.<method>.gamma=<value> (here "
+                             f"--config.method.options.{method}.gamma).")
+        node = config
+        for i, key in enumerate(path):
+            if not hasattr(node, "keys") or key not in node:
+                where = "config" if i == 0 else "config." + ".".join(path[:i])
+                valid = (", ".join(sorted(node.keys())) or "none") if hasattr(node, "keys") else "(not a group)"
+                raise ValueError(f"Unknown override --config.{'.'.join(path)}: {where} has no {key!r}; "
+                                 f"valid keys there: {valid}.")
+            node = node[key]
+
+
 def method_options(config: ml_collections.ConfigDict, method: str) -> Dict[str, object]:
     """The setting's options of `method` (config.method.options.<method>: γ and the others), the one place they
     live; a method the setting lists no options for gets its own defaults."""

@@ -67,27 +67,6 @@ def _flag_from_argv(argv, name: str) -> str:
     return FLAGS[name].default
 
 
-def _check_overrides(argv, config) -> None:
-    """Unknown --config.<path> keys fail here with a list of the valid ones, not deep inside flag parsing."""
-    for arg in argv:
-        if not arg.startswith("--config."):
-            continue
-        path = arg[len("--config."):].split("=", 1)[0].split(".")
-        if path[:2] == ["method", "gamma"]:
-            method = _flag_from_argv(argv, "method")
-            raise ValueError(f"--config.method.gamma does not exist: γ is an option of each method, set with "
-                             f"--config.method.options.<method>.gamma=<value> (here "
-                             f"--config.method.options.{method}.gamma).")
-        node = config
-        for i, key in enumerate(path):
-            if not hasattr(node, "keys") or key not in node:
-                where = "config" if i == 0 else "config." + ".".join(path[:i])
-                valid = (", ".join(sorted(node.keys())) or "none") if hasattr(node, "keys") else "(not a group)"
-                raise ValueError(f"Unknown override --config.{'.'.join(path)}: {where} has no {key!r}; "
-                                 f"valid keys there: {valid}.")
-            node = node[key]
-
-
 def main(argv):
     logging.set_verbosity(logging.WARNING)    # keep the progress output readable (checkpoint INFO lines)
     if len(argv) > 1:
@@ -135,7 +114,7 @@ def run():
     setting = _flag_from_argv(sys.argv, "setting")
     try:
         config = settings.load(setting)
-        _check_overrides(sys.argv, config)
+        settings.check_overrides(sys.argv, config, _flag_from_argv(sys.argv, "method"))
     except ValueError as e:
         print(f"jare-train: error: {e}", file=sys.stderr)
         sys.exit(2)

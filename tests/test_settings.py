@@ -39,12 +39,11 @@ def test_gamma_has_one_home_and_its_override_takes_effect(setting):
 
 @pytest.mark.parametrize("setting", ["isotropic", "C"])
 def test_a_setting_wide_gamma_override_is_refused_with_the_key_that_works(setting):
-    from jare_tf import train
     config = settings.load(setting)
     with pytest.raises(ValueError, match=r"--config\.method\.options\.conopt\.gamma"):
-        train._check_overrides(["jare-train", "--method=conopt", "--config.method.gamma=-1"], config)
+        settings.check_overrides(["jare-train", "--method=conopt", "--config.method.gamma=-1"], config, "conopt")
     with pytest.raises(ValueError, match="config.method.options.gan has no 'gamma'; valid keys there: none"):
-        train._check_overrides(["jare-train", "--config.method.options.gan.gamma=1"], config)
+        settings.check_overrides(["jare-train", "--config.method.options.gan.gamma=1"], config, "gan")
 
 
 def test_a_bad_option_names_the_flag_that_sets_it():
