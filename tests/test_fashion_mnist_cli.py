@@ -32,7 +32,7 @@ def test_train_then_evaluate_on_fashion_mnist(tmp_path, fashion_mnist_data_dir, 
     assert [r["step"] for r in records] == [0, 200]
     assert records[1]["fid"] < 0.9 * records[0]["fid"]            # below the untrained generator's
     p = records[1]["provenance"]
-    assert p["network_sha256"] == fashion_mnist_cache["classifier"].sha256 and p["classifier_test_accuracy"] >= 0.9
+    assert p["network_sha256"] == fashion_mnist_cache["classifier"].sha256 and p["classifier_test_accuracy"] >= 0.85
     assert p["resize"] == "none" and p["reference_split"] == "fashion_mnist/train" and p["n_real"] == 60000
 
 
