@@ -126,7 +126,7 @@ class _VerifiedFiles:
         self.paths = paths
 
     def download_and_extract(self, urls):
-        by_name = {os.path.basename(FILES[key].name): path for key, path in self.paths.items()}
+        by_name = {FILES[key].name: path for key, path in self.paths.items()}
         resolved = {}
         for key, url in urls.items():
             name = os.path.basename(url)
@@ -140,9 +140,7 @@ class _VerifiedFiles:
 
 def is_prepared(data_dir: Optional[str]) -> bool:
     import tensorflow_datasets as tfds
-    builder = tfds.builder("fashion_mnist", data_dir=data_dir)
-    return builder.is_prepared() if hasattr(builder, "is_prepared") else os.path.exists(
-        os.path.join(str(builder.data_dir), "dataset_info.json"))
+    return tfds.builder("fashion_mnist", data_dir=data_dir).is_prepared()
 
 
 def prepare(data_dir: Optional[str] = None, source_dir: str = DEBIAN_DIR, log=print) -> str:

@@ -143,8 +143,7 @@ class Evaluator:
         fake = image_metrics.activations(self.classifier, self.fake_batches(p.n_fake))
         dataset, n_real, real_batches = self.real_source()
         resize = self.classifier.resize or "none"
-        key = {"dataset": dataset, "split": "train", "resolution": self.config["image_size"],
-               "network_sha256": self.classifier.sha256, "resize": resize, "n_real": n_real, "seed": self.seed}
+        key = image_metrics.statistics_key(dataset, self.config["image_size"], self.classifier, n_real, self.seed)
         real = image_metrics.real_statistics(
             key, lambda: image_metrics.activations(self.classifier, real_batches())["pool"], self.stats_dir)
         fid_pool = fake["pool"][: p.fid_fake or p.n_fake]

@@ -67,6 +67,13 @@ def kid(real_pool: np.ndarray, fake_pool: np.ndarray) -> Dict[str, float]:
     return {"kid_mean": float(value), "kid_std": std if np.isfinite(std) else None}
 
 
+def statistics_key(dataset: str, resolution: int, classifier: Classifier, n_real: int, seed: int,
+                   split: str = "train") -> Dict[str, object]:
+    """What identifies cached real statistics: the data, the network (weights and input resize) and the subset."""
+    return {"dataset": dataset, "split": split, "resolution": resolution, "network_sha256": classifier.sha256,
+            "resize": classifier.resize or "none", "n_real": n_real, "seed": seed}
+
+
 def real_statistics(key: Dict[str, object], compute: Callable[[], np.ndarray],
                     stats_dir: Optional[str] = None) -> Dict[str, np.ndarray]:
     """The cached statistics for `key`, or `compute()` (real pool activations) → statistics, cached."""

@@ -148,13 +148,13 @@ class Report:
         evaluator = Evaluator(workdir, classifier, self.protocol, seed=0, data_dir=self.data_dir,
                               stats_dir=self.stats_dir)
         done = evaluator.evaluated_steps()
+        todo = [(step, path) for step, path in evaluator.checkpoints() if step not in done]
         start = time.perf_counter()
-        for step, path in evaluator.checkpoints():
-            if step not in done:
-                record = evaluator.evaluate(step, path)
-                self.log(f"[{setting} {method} seed {seed}] step {step}: FID {record['fid']:.2f}, IS "
-                         f"{record['is_mean']:.2f}, KID {record['kid_mean']:.4f}")
-        if any(s not in done for s, _ in evaluator.checkpoints()):
+        for step, path in todo:
+            record = evaluator.evaluate(step, path)
+            self.log(f"[{setting} {method} seed {seed}] step {step}: FID {record['fid']:.2f}, IS "
+                     f"{record['is_mean']:.2f}, KID {record['kid_mean']:.4f}")
+        if todo:
             timing["eval_seconds"] += time.perf_counter() - start
             write_json(timing_path, timing)
         return self.collect(setting, method, seed, classifier.sha256)
@@ -163,8 +163,7 @@ class Report:
     def floor(self, classifier) -> Dict[str, float]:
         train = images.load_split("fashion_mnist", 32, self.data_dir)
         test = images.load_split("fashion_mnist", 32, self.data_dir, split="test")
-        key = {"dataset": "fashion_mnist", "split": "train", "resolution": 32, "network_sha256": classifier.sha256,
-               "resize": "none", "n_real": len(train), "seed": 0}
+        key = image_metrics.statistics_key("fashion_mnist", 32, classifier, len(train), 0)
 
         def batches(array):
             return (images.to_unit_range(array[i:i + 1000]) for i in range(0, len(array), 1000))
