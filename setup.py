@@ -23,7 +23,8 @@ setuptools.setup(
         "matplotlib",
         "tensorboard",
     ],
-    extras_require={"test": ["pytest", "scipy"]},
+    # pytest-xdist runs the tests in two processes; filelock lets them share the session fixtures (tests/conftest.py).
+    extras_require={"test": ["pytest", "pytest-xdist", "filelock", "scipy"]},
     entry_points={
         "console_scripts": [
             "jare-spectrum=jare_tf.spectrum:run",

@@ -23,7 +23,10 @@ A method is `name` or `name:option=value:…` (options of the method's construct
 resident state (parameters, layer state, optimizer slots) plus the largest working memory of one call above
 what was in use before it: TensorFlow's allocator statistics where the device keeps them
 (`tf.config.experimental.get_memory_info`), otherwise the process' peak resident set size (Linux VmHWM,
-reset through /proc/self/clear_refs before the call); the output says which.
+reset through /proc/self/clear_refs before the call, after glibc's malloc_trim has returned the memory that earlier
+calls freed, so that one method's freed buffers do not hide the next one's use); the output says which. On a CPU
+TensorFlow's default allocator keeps no statistics; `TF_CPU_ALLOCATOR_USE_BFC=true` in the environment switches
+the CPU to its BFC allocator, which does, and the peaks are then the allocator's, byte-exact.
 
 --mixed_precision builds the models of first-order methods with the Keras policy mixed_bfloat16 (TPUs, recent
 GPUs, CPUs with AVX512-BF16; unlike float16 it needs no loss scaling); methods with second-order terms (double
@@ -223,6 +226,16 @@ def parse_steps_for(text: str) -> Dict[str, int]:
 # ----------------------------------------------------------------------------------------------------------
 
 
+def _return_free_heap() -> None:
+    """Give memory freed by earlier calls back to the OS (glibc `malloc_trim`), so that the resident set before a
+    call is what is live: otherwise a call that reuses another method's freed buffers looks smaller than it is."""
+    import ctypes
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):             # not glibc: the baseline keeps the freed memory
+        pass
+
+
 class Memory:
     """Peak working memory of one call: allocator statistics where kept, else the process' peak RSS."""
 
@@ -243,7 +256,7 @@ class Memory:
 
     def describe(self) -> str:
         return {"allocator": f"TensorFlow allocator peak on {self.device} (get_memory_info)",
-                "rss": "process peak RSS (VmHWM, reset via /proc/self/clear_refs)",
+                "rss": "process peak RSS (VmHWM, reset via /proc/self/clear_refs after malloc_trim)",
                 "rss_maxrss": "process peak RSS (ru_maxrss; monotone, so an upper bound after the first method)",
                 }[self.source]
 
@@ -264,6 +277,7 @@ class Memory:
             fn()
             return max(0, tf.config.experimental.get_memory_info(self.device)["peak"] - before)
         if self.source == "rss":
+            _return_free_heap()
             with open("/proc/self/clear_refs", "w") as f:
                 f.write("5")
             before = self._status("VmRSS")

@@ -19,17 +19,17 @@ def run(name, *args, cache):
 
 def test_train_then_evaluate_on_fashion_mnist(tmp_path, fashion_mnist_data_dir, fashion_mnist_cache):
     workdir = tmp_path / "C_jare"
-    # At the setting's Adam lr 1e-4 the FID falls slowly (198 → 185 in 300 steps, README); at 5× (the grid's
-    # protocol) it falls by a fifth in 200 steps (≈ 196 → 161), which this checks with a margin.
+    # At the setting's Adam lr 1e-4 the FID falls slowly (198 → 185 in 300 steps, README); at 10× it falls by
+    # a quarter in 100 steps (172 → 131 with the CI classifier), which this checks with a margin.
     proc = run("jare_tf.train", "--setting=C", "--method=jare", "--config.dataset=fashion_mnist",
-               f"--data_dir={fashion_mnist_data_dir}", "--num_steps=200", "--config.optimizer.g.learning_rate=5e-4",
-               "--config.optimizer.d.learning_rate=5e-4", f"--workdir={workdir}", cache=fashion_mnist_cache["dir"])
+               f"--data_dir={fashion_mnist_data_dir}", "--num_steps=100", "--config.optimizer.g.learning_rate=1e-3",
+               "--config.optimizer.d.learning_rate=1e-3", f"--workdir={workdir}", cache=fashion_mnist_cache["dir"])
     assert proc.returncode == 0, proc.stderr[-2000:]
     proc = run("jare_tf.evaluate", f"--workdir={workdir}", "--classifier=fashion_mnist", "--checkpoints=all",
                "--num_fake=2000", f"--stats_dir={tmp_path / 'stats'}", cache=fashion_mnist_cache["dir"])
     assert proc.returncode == 0, proc.stderr[-2000:]
     records = json.load(open(workdir / "eval.json"))
-    assert [r["step"] for r in records] == [0, 200]
+    assert [r["step"] for r in records] == [0, 100]
     assert records[1]["fid"] < 0.9 * records[0]["fid"]            # below the untrained generator's
     p = records[1]["provenance"]
     assert p["network_sha256"] == fashion_mnist_cache["classifier"].sha256 and p["classifier_test_accuracy"] >= 0.85

@@ -27,9 +27,16 @@ def flat_params(run):
                            + run.model.discriminator.trainable_variables])
 
 
+#: Settings A and E differ from C in their architectures (batch norm, ResNet blocks); there every way a method
+#: touches the networks is trained once: first-order (gan), spectral norm (sngan), double backprop through G and D
+#: (jare, conopt), a gradient penalty on real and on interpolated inputs (r1, wgan_gp), several stages (altgd).
+#: Every method trains on C.
+ARCHITECTURE_METHODS = ("gan", "sngan", "jare", "conopt", "r1", "wgan_gp", "altgd")
+
+
 @pytest.mark.parametrize("setting", ["A", "C", "E"])
 def test_two_training_steps_for_every_method(setting, tmp_path):
-    for name in methods.names():
+    for name in methods.names() if setting == "C" else ARCHITECTURE_METHODS:
         run = ImageRun(tiny(setting, num_steps=2), name)
         before = flat_params(run)
         result = run.train(str(tmp_path / name), log=lambda s: None, verbose=0)
