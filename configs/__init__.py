@@ -9,3 +9,14 @@ IMAGE_SETTINGS = ("setting_a", "setting_b", "setting_c", "setting_d", "setting_e
 SETTINGS = TOY_SETTINGS + IMAGE_SETTINGS
 #: --setting=A … F name the paper's CIFAR-10 settings.
 ALIASES = {letter: f"setting_{letter.lower()}" for letter in "ABCDEF"}
+
+
+def dotted(tree, prefix: str = "") -> dict:
+    """{"a.b": value} for every leaf of a nested dict (a ConfigDict's to_dict()); tuples become lists (JSON)."""
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(dotted(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = list(value) if isinstance(value, tuple) else value
+    return out

@@ -12,6 +12,17 @@ from typing import Callable
 from absl import app, flags
 
 
+def show_config_defaults(flag_name: str) -> None:
+    """`--helpfull` shows a config flag's default one `--<flag>.<path>=<value>` line per leaf: absl re-wraps a
+    default line by line and drops leading spaces, which turns the config's YAML into a flat list that reads
+    wrongly (nested keys look like top-level ones); dotted lines survive that and are what one types to
+    override a value."""
+    from jare_tf.configs import dotted
+    flag = flags.FLAGS[flag_name]
+    flag.default_as_str = "\n" + "\n".join(f"--{flag_name}.{key}={value!r}"
+                                           for key, value in sorted(dotted(flag.value.to_dict()).items()))
+
+
 def run(main: Callable, module_name: str) -> None:
     module = sys.modules[module_name]
     wrapper = sys.modules["__main__"]

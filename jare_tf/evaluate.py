@@ -24,7 +24,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import flags, logging  # noqa: E402
 
-from jare_tf import cli  # noqa: E402
+from jare_tf import cli, config_checks  # noqa: E402
+from jare_tf.evaluation import run_config  # noqa: E402
 
 flags.DEFINE_string("workdir", None, "A jare-train image workdir.")
 flags.DEFINE_enum("checkpoints", "latest", ["latest", "all"], "Which checkpoints to evaluate.")
@@ -87,22 +88,31 @@ def self_check() -> int:
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
+    if not FLAGS.self_check:
+        if not FLAGS.workdir:
+            print("jare-eval: error: --workdir is required (or --self_check).", file=sys.stderr)
+            return 2
+        try:      # a wrong --workdir or number is named before TensorFlow or any network is loaded
+            config_checks.check_flags({n: FLAGS[n].value for n in ("num_fake", "num_real", "poll_seconds",
+                                                                   "follow_timeout")},
+                                      positive=("num_fake", "num_real", "poll_seconds"),
+                                      non_negative=("follow_timeout",))
+            run_config.image_run_config(FLAGS.workdir)
+        except ValueError as e:
+            print(f"jare-eval: error: {e}", file=sys.stderr)
+            return 2
     from jare_tf.evaluation.classifier import ClassifierUnavailable
     from jare_tf.evaluation.evaluator import PROTOCOLS, Evaluator
     import dataclasses
     try:
         if FLAGS.self_check:
             return self_check()
-        if not FLAGS.workdir:
-            print("jare-eval: error: --workdir is required (or --self_check).", file=sys.stderr)
-            return 2
         protocol = PROTOCOLS[FLAGS.protocol]
         overrides = {k: v for k, v in (("n_fake", FLAGS.num_fake), ("n_real", FLAGS.num_real),
                                        ("resize", FLAGS.resize)) if v is not None}
         if FLAGS.num_fake is not None and protocol.fid_fake is not None:
             overrides["fid_fake"] = min(protocol.fid_fake, FLAGS.num_fake)
         protocol = dataclasses.replace(protocol, **overrides)
-        Evaluator.check_workdir(FLAGS.workdir)       # a wrong --workdir is named before any network is loaded
         evaluator = Evaluator(FLAGS.workdir, _classifier(protocol.resize), protocol, FLAGS.seed, FLAGS.data_dir,
                               FLAGS.stats_dir)
         start = time.monotonic()

@@ -1,5 +1,6 @@
 """Settings: load a setting's config (configs/<setting>.py, installed as jare_tf.configs), resolve the options
-of the method that plays it, and build an image setting's Game."""
+of the method that plays it, and build an image setting's Game. Importing it does not import TensorFlow, so the
+command-line tools check a setting's name and overrides before that (seconds on a busy machine)."""
 
 import importlib
 from typing import Dict
@@ -7,9 +8,6 @@ from typing import Dict
 import ml_collections
 
 from jare_tf.configs import ALIASES, SETTINGS
-from jare_tf.data import images
-from jare_tf.games.game import Game
-from jare_tf.models import architectures
 
 
 def load(setting: str) -> ml_collections.ConfigDict:
@@ -21,10 +19,13 @@ def load(setting: str) -> ml_collections.ConfigDict:
     return importlib.import_module(f"jare_tf.configs.{name}").get_config()
 
 
-def image_game(config: ml_collections.ConfigDict, method) -> Game:
+def image_game(config: ml_collections.ConfigDict, method):
     """The Game of an image setting for `method`: its architecture (with the spectrally normalised
     discriminator for SN-GAN, and the channel count of the setting's dataset) and its losses (the WGAN family
     for the WGAN methods)."""
+    from jare_tf.data import images
+    from jare_tf.games.game import Game
+    from jare_tf.models import architectures
     channels = images.channels(config.dataset)
     if architectures.image_size(config.architecture) != config.image_size:
         raise ValueError(f"{config.architecture} makes {architectures.image_size(config.architecture)}-pixel "

@@ -21,11 +21,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import flags  # noqa: E402
 
-from jare_tf import cli  # noqa: E402
+from jare_tf import cli, config_checks  # noqa: E402
 import numpy as np  # noqa: E402
 
-from jare_tf import methods  # noqa: E402
-from jare_tf.analysis import jacobian, problems, spectrum  # noqa: E402
+from jare_tf import methods  # noqa: E402  (TensorFlow is imported by compute(), after the names are checked)
 
 PROBLEMS = ("isotropic", "dirac")
 DEFAULT_STEP = {"isotropic": 1e-3, "dirac": 0.2}
@@ -54,7 +53,7 @@ flags.DEFINE_bool("json", False, "Print one JSON object as the last line of stdo
 FLAGS = flags.FLAGS
 
 
-def build_method() -> methods.Method:
+def build_method():
     options = {"gamma": FLAGS.gamma}
     options.update({name: FLAGS[name].value for name in METHOD_OPTIONS if FLAGS[name].present})
     cls = methods.method_class(FLAGS.method)
@@ -66,6 +65,7 @@ def build_method() -> methods.Method:
 
 
 def compute() -> dict:
+    from jare_tf.analysis import jacobian, problems, spectrum
     method = build_method()
     if method.name == "wgan_gp":
         raise ValueError("WGAN-GP's penalty (γ/2)(‖∇_x D‖ − g0)² is not differentiable where ∇_x D = 0, which is "
@@ -114,7 +114,15 @@ def table(result: dict) -> str:
 
 def main(argv):
     del argv
+    if FLAGS.method not in methods.names():
+        print(f"jare-spectrum: error: unknown --method={FLAGS.method!r}; valid methods: "
+              f"{', '.join(methods.names())}.", file=sys.stderr)
+        return 2
     try:
+        config_checks.check_flags({n: FLAGS[n].value for n in ("gamma", "sigma2", "mu", "dim", "step_size",
+                                                               *METHOD_OPTIONS)},
+                                  positive=("sigma2", "dim", "step_size", "std", "num_draws", "clip", "n_d", "n_g"),
+                                  non_negative=("gamma", "target"))
         result = compute()
     except ValueError as e:
         print(f"jare-spectrum: error: {e}", file=sys.stderr)

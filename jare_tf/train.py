@@ -31,7 +31,7 @@ from absl import flags, logging  # noqa: E402
 from jare_tf import cli  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
-from jare_tf import methods, settings  # noqa: E402
+from jare_tf import config_checks, methods, settings  # noqa: E402
 from jare_tf.configs import ALIASES, SETTINGS, TOY_SETTINGS  # noqa: E402
 
 flags.DEFINE_string("setting", "isotropic", f"Setting (config file under configs/): {', '.join(ALIASES)}, "
@@ -76,6 +76,15 @@ def main(argv):
         print("jare-train: error: --workdir is required (the folder for events, config.json and metrics.json).",
               file=sys.stderr)
         return 2
+    # Names and paths are checked before TensorFlow is imported (seconds of CPU, a minute on a busy machine).
+    if FLAGS.method not in methods.names():
+        print(f"jare-train: error: unknown --method={FLAGS.method!r}; valid methods: {', '.join(methods.names())}.",
+              file=sys.stderr)
+        return 2
+    if os.path.isfile(FLAGS.workdir):
+        print(f"jare-train: error: --workdir={FLAGS.workdir} is a file; pass a folder (it is created when missing).",
+              file=sys.stderr)
+        return 2
     config = FLAGS.config
     for name in SHORTCUTS:
         if FLAGS[name].value is not None:
@@ -83,6 +92,11 @@ def main(argv):
                 print(f"jare-train: error: --{name} does not apply to --setting={FLAGS.setting}.", file=sys.stderr)
                 return 2
             config[name] = FLAGS[name].value
+    try:
+        config_checks.check(config.to_dict(), [n for n in SHORTCUTS if FLAGS[n].value is not None])
+    except ValueError as e:
+        print(f"jare-train: error: {e}", file=sys.stderr)
+        return 2
     from jare_tf.training.workdir import NonFiniteError, Preempted
     try:
         if config.setting in TOY_SETTINGS:
@@ -120,6 +134,7 @@ def run():
         sys.exit(2)
     config_flags.DEFINE_config_dict("config", config, "The setting's config; override values with "
                                     "--config.<path>=<value>.")
+    cli.show_config_defaults("config")
     cli.run(main, __name__)
 
 

@@ -1,10 +1,49 @@
 """jare-reproduce toy, every section, on shortened runs: the report and every figure it names are written."""
 
-import os
 import re
+import struct
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
 from jare_tf import settings
+from jare_tf.evaluation import plots
 from jare_tf.reports import toy_report
+
+
+def png_size(path):
+    with open(path, "rb") as f:
+        header = f.read(24)
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", header[16:24])
+
+
+def test_readability_check_refuses_the_old_fig1_layout_and_passes_a_labelled_one():
+    steps = np.arange(100)
+    # The old Fig. 1 figure: 4×6 in at 90 dpi (≈ 343×486 px after cropping), no y labels, each panel's x label
+    # and the next panel's title in the same place.
+    fig, axes = plt.subplots(2, 1, figsize=(4, 6))
+    for ax, key in zip(axes, ("d_norm", "g_norm")):
+        ax.semilogy(steps, np.exp(-steps / 30.0))
+        ax.set_title(f"{key}, μ = 4, σ² = 0.04", fontsize=9)
+        ax.set_xlabel("iteration", fontsize=8)
+    with pytest.raises(plots.UnreadableFigure, match="px"):
+        plots.check_readable(fig)
+    with pytest.raises(plots.UnreadableFigure, match="no y label"):
+        plots.check_readable(fig, min_pixels=(0, 0))
+    for ax in axes:
+        ax.set_ylabel("distance")
+        ax.set_title("a title long enough\nto need two lines", fontsize=14)
+    with pytest.raises(plots.UnreadableFigure, match="overlap"):
+        plots.check_readable(fig, min_pixels=(0, 0))
+    plt.close(fig)
+    fig, axes = plt.subplots(2, 1, figsize=(6.4, 6.4), constrained_layout=True)
+    for ax in axes:
+        ax.semilogy(steps, np.exp(-steps / 30.0))
+        ax.set(title="a title long enough\nto need two lines", xlabel="iteration", ylabel="‖θ − θ*‖")
+    plots.check_readable(fig)
+    plt.close(fig)
 
 
 def test_every_section_writes_its_tables_and_figures(tmp_path, monkeypatch):
@@ -28,8 +67,9 @@ def test_every_section_writes_its_tables_and_figures(tmp_path, monkeypatch):
         assert heading in text
     figures = re.findall(r"\]\((toy/[^)]+)\)", text)
     assert len(figures) >= 10
-    for fig in figures:
-        assert os.path.getsize(tmp_path / "report" / fig) > 1000, fig
+    for fig in figures:      # each passed plots.check_readable before it was saved
+        width, height = png_size(tmp_path / "report" / fig)
+        assert width >= 0.8 * plots.MIN_PIXELS[0] and height >= 0.8 * plots.MIN_PIXELS[1], (fig, width, height)
     assert "| gan |" in text and "| JARE (γ 1) |" in text
     # Rerunning one section replaces that part only.
     report = toy_report.Report(str(tmp_path / "report"), str(tmp_path / "runs"), log=lambda s: None)

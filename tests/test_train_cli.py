@@ -55,7 +55,7 @@ def test_train_errors_are_clear_and_early(tmp_path):
                           (["--fake_data"], "--fake_data does not apply"),
                           # γ has one home per method (tests/test_settings.py checks every setting in-process)
                           (["--setting=C", "--fake_data", "--config.method.options.jare.gamma=-1"],
-                           "--config.method.options.jare.<option>"),
+                           "--config.method.options.jare.gamma=-1.0: must be >= 0"),
                           ([], "--workdir is required")):
         workdir = [] if args == [] else [f"--workdir={tmp_path}"]
         proc = run("jare_tf.train", *args, *workdir)
@@ -93,6 +93,17 @@ def test_installed_commands_show_their_examples_and_flags(command, flag):
     out = proc.stdout + proc.stderr      # (absl ends --help with exit status 1)
     assert f"{command} " in out and COMMANDS[command] in out and "Traceback" not in out, out[-2000:]
     assert len(out.splitlines()) > 15
+
+
+def test_helpfull_shows_the_config_default_as_the_overrides_that_set_it():
+    """absl drops a default's leading spaces, so nested YAML keys looked top-level; one --config.<path>=<value>
+    line per value cannot be misread."""
+    script = os.path.join(os.path.dirname(sys.executable), "jare-train")
+    proc = subprocess.run([script, "--setting=C", "--helpfull"], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    lines = [line.strip() for line in (proc.stdout + proc.stderr).splitlines()]
+    assert "--config.game.family='vanilla'" in lines and "--config.method.options.jare.gamma=100.0" in lines
+    assert "family: vanilla" not in lines
 
 
 def test_reproduce_rejects_unknown_reports_and_sections(tmp_path):

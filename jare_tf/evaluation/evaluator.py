@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from jare_tf.data import images
-from jare_tf.evaluation import image_metrics
+from jare_tf.evaluation import image_metrics, run_config
 from jare_tf.evaluation.classifier import Classifier
 from jare_tf.models import architectures
 from jare_tf.training.image_trainer import sample_grid
@@ -56,25 +56,9 @@ def checkpoint_step(path: str) -> int:
 
 
 class Evaluator:
-    @staticmethod
-    def check_workdir(workdir: str) -> Dict[str, object]:
-        """The saved config of an image workdir, or a ValueError that says what --workdir is instead."""
-        if not tf.io.gfile.exists(workdir):
-            raise ValueError(f"--workdir={workdir} does not exist (a jare-train image workdir is expected).")
-        if not tf.io.gfile.isdir(workdir):
-            raise ValueError(f"--workdir={workdir} is a file, not a jare-train workdir.")
-        path = os.path.join(workdir, "config.json")
-        if not tf.io.gfile.exists(path):
-            raise ValueError(f"--workdir={workdir} has no config.json: not a jare-train image workdir.")
-        with tf.io.gfile.GFile(path) as f:
-            config = json.load(f)
-        if "architecture" not in config:
-            raise ValueError(f"{workdir} is a toy run ({config.get('setting')}); jare-eval evaluates images.")
-        return config
-
     def __init__(self, workdir: str, classifier: Classifier, protocol: Protocol, seed: int = 0,
                  data_dir: Optional[str] = None, stats_dir: Optional[str] = None):
-        self.config = self.check_workdir(workdir)
+        self.config = run_config.image_run_config(workdir)
         self.workdir, self.classifier, self.protocol, self.seed = workdir, classifier, protocol, seed
         self.data_dir = data_dir if data_dir is not None else (self.config.get("data_dir") or None)
         self.stats_dir = stats_dir

@@ -1,4 +1,5 @@
-"""Figures of the toy settings: sample densities (a Gaussian KDE on a grid) rendered to PNG."""
+"""Figures: sample densities of the toy settings (a Gaussian KDE on a grid) rendered to PNG, and the check that
+every figure of the reports is readable (size, axis labels, no overlapping panels)."""
 
 import io
 from typing import Sequence, Tuple
@@ -37,6 +38,42 @@ def draw_density(ax, samples: np.ndarray, extent, centres: Sequence = (), title:
     ax.set_yticks([])
     if title:
         ax.set_title(title, fontsize=8)
+
+
+#: Report figures are saved at this resolution; a figure must be at least MIN_PIXELS wide and high there.
+REPORT_DPI = 110
+MIN_PIXELS = (640, 400)
+
+
+class UnreadableFigure(ValueError):
+    pass
+
+
+def check_readable(fig, labelled: bool = True, min_pixels: Tuple[int, int] = MIN_PIXELS) -> None:
+    """Refuse (UnreadableFigure) a figure that is too small at REPORT_DPI, whose panels (each with its title, tick
+    labels and axis labels) overlap one another, or, with `labelled`, a panel with curves or points but no x or
+    y label. Density panels (no ticks, a labelled extent in the caption) pass labelled=False."""
+    width, height = fig.get_size_inches() * REPORT_DPI
+    if width < min_pixels[0] or height < min_pixels[1]:
+        raise UnreadableFigure(f"figure is {width:.0f}×{height:.0f} px at {REPORT_DPI} dpi; at least "
+                               f"{min_pixels[0]}×{min_pixels[1]} px is readable")
+    renderer = fig.canvas.get_renderer()
+    fig.canvas.draw()
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    if labelled:
+        for ax in axes:
+            if (ax.lines or ax.collections) and not (ax.get_xlabel() and ax.get_ylabel()):
+                raise UnreadableFigure(f"panel {ax.get_title()!r} has no {'x' if not ax.get_xlabel() else 'y'} "
+                                       f"label")
+    boxes = [ax.get_tightbbox(renderer) for ax in axes]
+    for i in range(len(axes)):
+        for j in range(i + 1, len(axes)):
+            a, b = boxes[i], boxes[j]
+            overlap_x = min(a.x1, b.x1) - max(a.x0, b.x0)
+            overlap_y = min(a.y1, b.y1) - max(a.y0, b.y0)
+            if overlap_x > 1 and overlap_y > 1:
+                raise UnreadableFigure(f"panels {axes[i].get_title()!r} and {axes[j].get_title()!r} overlap "
+                                       f"({overlap_x:.0f}×{overlap_y:.0f} px)")
 
 
 def png_bytes(fig) -> bytes:

@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 
 from jare_tf import provenance, settings  # noqa: E402
 from jare_tf.data import images  # noqa: E402
-from jare_tf.evaluation import domain_classifier, image_metrics  # noqa: E402
+from jare_tf.evaluation import domain_classifier, image_metrics, plots  # noqa: E402
 from jare_tf.evaluation.evaluator import Evaluator, Protocol, checkpoint_step  # noqa: E402
 from jare_tf.training.workdir import NonFiniteError, write_json  # noqa: E402
 
@@ -261,7 +261,7 @@ class Report:
         chosen = [s for s in self.grid.settings if any(r["setting"] == s for r in finished)]
         if not chosen:
             return lines + ["No finished run yet.", ""]
-        fig, axes = plt.subplots(1, len(chosen), figsize=(4.6 * len(chosen), 3.6), squeeze=False,
+        fig, axes = plt.subplots(1, len(chosen), figsize=(max(6.4, 4.6 * len(chosen)), 4.0), squeeze=False,
                                  constrained_layout=True)
         for ax, setting in zip(axes[0], chosen):
             for method in self.grid.methods:
@@ -288,13 +288,15 @@ class Report:
             axes[panel].set_xticks(np.arange(len(chosen)), chosen)
             axes[panel].set_title(label, fontsize=10)
             axes[panel].set_xlabel("setting", fontsize=8)
+            axes[panel].set_ylabel(key.split("_")[0].upper() + " (mean ± std over seeds)", fontsize=8)
             axes[panel].legend(fontsize=7, ncol=len(self.grid.methods), loc="upper center",
                                bbox_to_anchor=(0.5, -0.14))
         lines += self._save(fig, "fig3_bars.png", "Final FID and IS per setting and method"), ""
         return lines
 
     def _save(self, fig, name, caption) -> str:
-        fig.savefig(os.path.join(self.figdir, name), dpi=90, bbox_inches="tight")
+        plots.check_readable(fig)
+        fig.savefig(os.path.join(self.figdir, name), dpi=plots.REPORT_DPI, bbox_inches="tight")
         plt.close(fig)
         return f"![{caption}](fashion_mnist/{name})"
 

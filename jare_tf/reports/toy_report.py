@@ -33,6 +33,9 @@ from jare_tf.training.toy_trainer import ToyRun  # noqa: E402
 
 SECTIONS = ("fig1", "fig5", "fig6", "fig2", "fig7", "fig8", "dirac", "nk")
 ISO_METHODS = ("gan", "conopt", "jare")
+#: The isotropic runs' distances to the equilibrium (φ*, θ*) = (v, 0) of Sec. 4: (panel title, axis label).
+ISO_NORMS = {"d_norm": ("discriminator distance d_norm", "‖θ − θ*‖ (log scale)"),
+             "g_norm": ("generator distance g_norm", "‖φ − φ*‖ (log scale)")}
 MOG_STEPS = 20000          # Fig. 2 runs, shown to 20k (the paper stops at 10k)
 MOG_VARIANT_STEPS = 10000  # Fig. 7 / 8 variants
 MOG_SNAPSHOT = 2000        # sample densities and per-mode coverage every 2k steps (Fig. 2's panels)
@@ -103,9 +106,11 @@ class Report:
         os.makedirs(self.figdir, exist_ok=True)
         self.lines: List[str] = []
 
-    def figure(self, fig, name: str, caption: str):
+    def figure(self, fig, name: str, caption: str, labelled: bool = True):
+        """Save a figure after checking it is readable (plots.check_readable) and link it from the report."""
+        plots.check_readable(fig, labelled)
         path = os.path.join(self.figdir, name)
-        fig.savefig(path, dpi=90, bbox_inches="tight")
+        fig.savefig(path, dpi=plots.REPORT_DPI, bbox_inches="tight")
         plt.close(fig)
         self.lines += [f"![{caption}](toy/{name})", ""]
 
@@ -114,7 +119,8 @@ class Report:
         """cases: (μ, σ²) pairs; one column of curves per case."""
         self.lines += [f"## {title}", "", "| μ | σ² | method | g_norm | d_norm | η_max at the equilibrium | "
                        "seconds |", "|---|---|---|---|---|---|---|"]
-        fig, axes = plt.subplots(2, len(cases), figsize=(4 * len(cases), 6), squeeze=False)
+        fig, axes = plt.subplots(2, len(cases), figsize=(max(6.4, 4.8 * len(cases)), 6.4), squeeze=False,
+                                 constrained_layout=True)
         for col, (mu, sigma2) in enumerate(cases):
             for method in ISO_METHODS:
                 wd = os.path.join(self.workdir, tag, f"mu{mu:g}_s{sigma2:g}_{method}")
@@ -127,10 +133,11 @@ class Report:
                 for row, key in enumerate(("d_norm", "g_norm")):
                     y = np.maximum(np.array(history[key], dtype=float), 1e-8)
                     axes[row, col].semilogy(history["step"], y, label=method)
-                    axes[row, col].set_title(f"{key}, μ = {mu:g}, σ² = {sigma2:g}", fontsize=9)
+                    axes[row, col].set_title(f"{ISO_NORMS[key][0]}, μ = {mu:g}, σ² = {sigma2:g}", fontsize=9)
+                    axes[row, col].set_ylabel(ISO_NORMS[key][1], fontsize=8)
         for ax in axes.ravel():
             ax.legend(fontsize=7)
-            ax.set_xlabel("iteration", fontsize=8)
+            ax.set_xlabel("iteration (SGD step 1e-3)", fontsize=8)
         self.lines.append("")
         self.figure(fig, f"{tag}.png", title)
         self.lines += ["Step size 1e-3 (SGD); a method whose η_max is below it cannot converge at this step.", ""]
@@ -202,25 +209,29 @@ class Report:
         self.lines.append("")
 
     def _mog_figures(self, title, curves, kdes):
-        fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), constrained_layout=True)
         for method, history in curves.items():
             axes[0].plot(history["step"], history["modes_covered"], label=method)
             axes[1].plot(history["step"], history["high_quality_fraction"], label=method)
         axes[0].set_title("modes covered", fontsize=9)
+        axes[0].set_ylabel("modes with ≥ 20 samples within 3 std (of 8)", fontsize=8)
         axes[1].set_title("high-quality fraction", fontsize=9)
+        axes[1].set_ylabel("samples within 3 std of a mode", fontsize=8)
         for ax in axes:
             ax.legend(fontsize=7)
             ax.set_xlabel("iteration", fontsize=8)
         slug = slugify(title.split(" (")[0])
         self.figure(fig, f"mog_{slug}_curves.png", f"MoG {title}: curves")
         n_cols = max(len(s[0]) for s in kdes.values())
-        fig, axes = plt.subplots(len(kdes), n_cols, figsize=(1.6 * n_cols, 1.7 * len(kdes)), squeeze=False)
+        fig, axes = plt.subplots(len(kdes), n_cols, figsize=(max(6.4, 1.9 * n_cols), max(3.8, 1.9 * len(kdes))),
+                                 squeeze=False, constrained_layout=True)
         for row, (method, (snaps, centres, radius)) in enumerate(kdes.items()):
             r = 2 * radius
             for col, (step, samples, _) in enumerate(snaps):
                 plots.draw_density(axes[row, col], samples, (-r, r, -r, r), centres,
                                    f"{method} {step / 1000:g}k")
-        self.figure(fig, f"mog_{slug}_kde.png", f"MoG {title}: sample densities")
+        self.figure(fig, f"mog_{slug}_kde.png", f"MoG {title}: sample densities (each panel spans ±2r; red "
+                    f"crosses: the modes)", labelled=False)
 
     # --- Dirac-GAN --------------------------------------------------------------------------------------------
     def dirac(self):
@@ -230,7 +241,7 @@ class Report:
                        "over initial distance to (0, 0); tail_mean_ratio = mean distance over the last 20% of "
                        "steps over the initial one.", "",
                        "| run | distance_ratio | tail_mean_ratio | converges |", "|---|---|---|---|"]
-        fig, ax = plt.subplots(figsize=(6, 6))
+        fig, ax = plt.subplots(figsize=(6.4, 6.4), constrained_layout=True)
         for label, method, overrides in DIRAC_RUNS:
             slug = slugify(label)
             _, result, history = run("dirac", method, os.path.join(self.workdir, "dirac", slug), overrides,
@@ -256,7 +267,7 @@ class Report:
                        "D(x) = w₂x², G(z) = a·z, data and latent uniform on [−1, 1] (256-point midpoint "
                        "quadrature); η is N&K's weight, γ = 2η here.", ""]
         fig, axes = plt.subplots(len(families), len(etas), figsize=(3.2 * len(etas), 3.2 * len(families)),
-                                 squeeze=False)
+                                 squeeze=False, constrained_layout=True)
         grid_a, grid_w = np.linspace(0.0, 2.0, 15), np.linspace(-1.0, 1.0, 15)
         quad = ((np.arange(256) + 0.5) / 256 * 2 - 1).reshape(-1, 1)
         batch = {"real": tf.constant(quad, tf.float64), "z": tf.constant(quad, tf.float64)}

@@ -8,6 +8,8 @@ import os
 import tensorflow as tf
 from typing import Dict
 
+from jare_tf.configs import dotted
+
 
 class NonFiniteError(RuntimeError):
     """A loss, gradient norm, regulariser or direction became NaN/Inf; nothing non-finite was saved."""
@@ -41,16 +43,6 @@ class ConfigConflict(ValueError):
     pass
 
 
-def _flatten(d: Dict, prefix: str = "") -> Dict[str, object]:
-    out = {}
-    for key, value in d.items():
-        if isinstance(value, dict):
-            out.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = list(value) if isinstance(value, tuple) else value
-    return out
-
-
 def save_config(workdir: str, config: Dict[str, object], overwrite: bool, write: bool = True) -> Dict[str, object]:
     """Write <workdir>/config.json; refuse (ConfigConflict) if one with other experiment values is there, unless
     `overwrite` (then the previous checkpoints are set aside, not deleted). With write=False (the non-chief
@@ -60,7 +52,7 @@ def save_config(workdir: str, config: Dict[str, object], overwrite: bool, write:
     if tf.io.gfile.exists(path):
         with tf.io.gfile.GFile(path) as f:
             old = json.load(f)
-        a, b = _flatten(old), _flatten(new)
+        a, b = dotted(old), dotted(new)
         differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k) and k.split(".")[0] not in MAY_CHANGE)
         if differ and not overwrite:
             shown = ", ".join(f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in differ[:6])

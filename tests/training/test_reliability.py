@@ -43,21 +43,8 @@ def wait_for(path, process, seconds=300):
 C = ["--setting=C", "--method=jare", "--fake_data", "--batch_size=8", "--seed=5", "--config.steps_per_execution=1"]
 
 
-def test_split_run_ends_with_the_checkpoint_of_an_uninterrupted_run(tmp_path):
-    """The issue's command: --num_steps=3 then --num_steps=6 in one workdir equals --num_steps=6."""
-    assert run(*C, "--checkpoint_every=3", "--num_steps=6", f"--workdir={tmp_path / 'once'}").returncode == 0
-    for steps in (3, 6):
-        proc = run(*C, "--checkpoint_every=3", f"--num_steps={steps}", f"--workdir={tmp_path / 'twice'}")
-        assert proc.returncode == 0, proc.stderr[-2000:]
-    once, _ = checkpoint_values(tmp_path / "once")
-    twice, reader = checkpoint_values(tmp_path / "twice")
-    assert once.keys() == twice.keys() and len(once) > 20
-    for name in once:
-        np.testing.assert_allclose(twice[name], once[name], rtol=0, atol=1e-6, err_msg=name)
-
-
 def test_sigkill_mid_run_then_the_same_command_resumes_exactly(tmp_path):
-    args = [*C, "--checkpoint_every=10", "--num_steps=60"]
+    args = [*C, "--checkpoint_every=10", "--num_steps=30"]
     assert run(*args, f"--workdir={tmp_path / 'straight'}").returncode == 0
     cmd, env = command(*args, f"--workdir={tmp_path / 'killed'}")
     process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
@@ -129,16 +116,6 @@ def test_non_finite_toy_training_stops(tmp_path):
     proc = run("--setting=isotropic", "--method=jare", "--config.optimizer.g.learning_rate=1e30",
                "--config.optimizer.d.learning_rate=1e30", f"--workdir={tmp_path}")
     assert proc.returncode == 1 and "is not finite" in proc.stderr, proc.stderr[-2000:]
-
-
-@pytest.mark.parametrize("args, message", [
-    (["--batch_size=0"], "batch_size > 0"),
-    (["--config.method.options.jare.gamma=-1"], "gamma must be >= 0"),
-    (["--config.optimizer.d.learning_rate=-0.1"], "learning_rate > 0"),
-])
-def test_bad_values_are_clear_early_errors(args, message, tmp_path):
-    proc = run("--setting=C", "--method=jare", "--fake_data", *args, f"--workdir={tmp_path}")
-    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-1500:]
 
 
 def test_a_conflicting_config_is_refused_unless_overwrite(tmp_path):

@@ -1,0 +1,74 @@
+"""Bad names and paths are refused before TensorFlow is imported (its import costs seconds of CPU, a minute on a
+busy machine): each command runs with a `tensorflow` package on PYTHONPATH whose import fails, so a check that
+came after the import would print that failure instead of the expected message."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def no_tensorflow(tmp_path_factory):
+    root = tmp_path_factory.mktemp("no_tensorflow")
+    (root / "tensorflow").mkdir()
+    (root / "tensorflow" / "__init__.py").write_text("raise ImportError('tensorflow was imported')\n")
+    return str(root)
+
+
+@pytest.mark.parametrize("module, args, message", [
+    ("jare_tf.train", ["--setting=C", "--method=jaer", "--workdir=W"], "unknown --method='jaer'"),
+    ("jare_tf.train", ["--setting=Z", "--workdir=W"], "Unknown --setting='Z'"),
+    ("jare_tf.train", ["--setting=C", "--workdir=FILE"], "is a file"),
+    ("jare_tf.train", ["--setting=mog", "--workdir=FILE"], "is a file"),
+    ("jare_tf.train", ["--setting=C", "--config.method.gamma=1", "--workdir=W"],
+     "--config.method.options.jare.gamma"),
+    ("jare_tf.train", ["--setting=C", "--config.optimiser.g.learning_rate=1", "--workdir=W"],
+     "Unknown override --config.optimiser.g.learning_rate"),
+    ("jare_tf.evaluate", ["--workdir=MISSING"], "does not exist"),
+    ("jare_tf.evaluate", ["--workdir=FILE"], "is a file"),
+    ("jare_tf.spectrum", ["--method=jaer"], "unknown --method='jaer'"),
+    ("jare_tf.bench", ["--methods=gan,jaer"], "unknown method 'jaer'"),
+    ("jare_tf.bench", ["--setting=Z"], "Unknown --setting='Z'"),
+    # Numbers: each refused with the flag as typed and the rule it breaks, not by a JSON writer or a tensor.
+    ("jare_tf.train", ["--setting=C", "--batch_size=0", "--workdir=W"], "--batch_size=0: must be > 0"),
+    ("jare_tf.train", ["--setting=C", "--config.method.options.jare.gamma=-1", "--workdir=W"],
+     "--config.method.options.jare.gamma=-1.0: must be >= 0"),
+    ("jare_tf.train", ["--setting=isotropic", "--config.method.options.jare.gamma=nan", "--workdir=W"],
+     "--config.method.options.jare.gamma=nan: must be a finite number"),
+    ("jare_tf.train", ["--setting=C", "--config.optimizer.d.learning_rate=-0.1", "--workdir=W"],
+     "--config.optimizer.d.learning_rate=-0.1: must be > 0"),
+    ("jare_tf.train", ["--setting=C", "--config.optimizer.g.learning_rate=inf", "--workdir=W"],
+     "--config.optimizer.g.learning_rate=inf: must be a finite number"),
+    ("jare_tf.train", ["--setting=mog", "--config.optimizer.g.learning_rate=1e400", "--workdir=W"],
+     "must be a finite number"),
+    ("jare_tf.train", ["--setting=C", "--checkpoint_every=-5", "--workdir=W"], "--checkpoint_every=-5: must be > 0"),
+    ("jare_tf.train", ["--setting=C", "--config.log_every=-1", "--workdir=W"], "--config.log_every=-1: must be > 0"),
+    ("jare_tf.train", ["--setting=C", "--config.z_dim=0", "--workdir=W"], "--config.z_dim=0: must be > 0"),
+    ("jare_tf.train", ["--setting=isotropic", "--num_steps=100000000000000000000", "--workdir=W"],
+     "must be at most 2147483647"),
+    ("jare_tf.train", ["--setting=C", "--batch_size=1000000000000", "--workdir=W"], "must be at most 2147483647"),
+    ("jare_tf.evaluate", ["--workdir=MISSING", "--num_fake=-5"], "--num_fake=-5: must be > 0"),
+    ("jare_tf.evaluate", ["--workdir=MISSING", "--num_real=0"], "--num_real=0: must be > 0"),
+    ("jare_tf.spectrum", ["--gamma=inf"], "--gamma=inf: must be a finite number"),
+    ("jare_tf.spectrum", ["--mu=inf"], "--mu=inf: must be a finite number"),
+    ("jare_tf.spectrum", ["--method=altgd", "--step_size=0"], "--step_size=0.0: must be > 0"),
+])
+def test_the_error_comes_before_the_tensorflow_import(module, args, message, no_tensorflow, tmp_path):
+    (tmp_path / "FILE").write_text("not a folder")
+    paths = {"W": str(tmp_path / "run"), "FILE": str(tmp_path / "FILE"), "MISSING": str(tmp_path / "missing")}
+    args = [a.replace(a.split("=", 1)[1], paths[a.split("=", 1)[1]]) if a.split("=", 1)[-1] in paths else a
+            for a in args]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([no_tensorflow, os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert message in proc.stderr and "tensorflow was imported" not in proc.stderr, proc.stderr[-2000:]
+
+
+def test_the_stand_in_really_stops_a_command_that_needs_tensorflow(no_tensorflow):
+    env = dict(os.environ, PYTHONPATH=no_tensorflow)
+    proc = subprocess.run([sys.executable, "-c", "import jare_tf.training.workdir"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode != 0 and "tensorflow was imported" in proc.stderr
