@@ -709,6 +709,17 @@ def main(argv):
             raise UsageError(f"--batch_size must be > 0, got {FLAGS.batch_size}.")
         if FLAGS.steps_per_execution is not None and FLAGS.steps_per_execution <= 0:
             raise UsageError(f"--steps_per_execution must be > 0, got {FLAGS.steps_per_execution}.")
+        if FLAGS.max_contention < 0:
+            raise UsageError(f"--max_contention must be >= 0 (a share of the CPUs), got {FLAGS.max_contention}.")
+        if FLAGS.report:                          # found out now, not after the whole benchmark
+            folder = os.path.dirname(os.path.abspath(FLAGS.report_path))
+            try:
+                os.makedirs(folder, exist_ok=True)
+            except OSError:
+                pass                              # refused just below
+            if not (os.path.isdir(folder) and os.access(folder, os.W_OK)) or os.path.isdir(FLAGS.report_path):
+                raise UsageError(f"--report_path={FLAGS.report_path} cannot be written (is {folder} writable, "
+                                 f"and the path not a folder?).")
         settings_list = [s.strip() for s in FLAGS.setting.split(",") if s.strip()]
         if not settings_list:
             raise UsageError("--setting: no setting given.")

@@ -98,11 +98,15 @@ def main(argv):
                                       positive=("num_fake", "num_real", "poll_seconds"),
                                       non_negative=("follow_timeout",))
             run_config.image_run_config(FLAGS.workdir)
+            if FLAGS.stats_dir and os.path.isfile(FLAGS.stats_dir):
+                raise ValueError(f"--stats_dir={FLAGS.stats_dir} is a file; pass a folder (it is created when "
+                                 f"missing).")
         except ValueError as e:
             print(f"jare-eval: error: {e}", file=sys.stderr)
             return 2
     from jare_tf.evaluation.classifier import ClassifierUnavailable
     from jare_tf.evaluation.evaluator import PROTOCOLS, Evaluator
+    from jare_tf.training.workdir_lock import EVAL, WorkdirBusy, WorkdirLock
     import dataclasses
     try:
         if FLAGS.self_check:
@@ -113,30 +117,33 @@ def main(argv):
         if FLAGS.num_fake is not None and protocol.fid_fake is not None:
             overrides["fid_fake"] = min(protocol.fid_fake, FLAGS.num_fake)
         protocol = dataclasses.replace(protocol, **overrides)
-        evaluator = Evaluator(FLAGS.workdir, _classifier(protocol.resize), protocol, FLAGS.seed, FLAGS.data_dir,
-                              FLAGS.stats_dir)
-        start = time.monotonic()
-        while True:
-            done = evaluator.evaluated_steps()
-            found = evaluator.checkpoints()
-            todo = found[-1:] if FLAGS.checkpoints == "latest" and not FLAGS.follow else found
-            for step, path in todo:
-                if step not in done:
-                    r = evaluator.evaluate(step, path)
-                    print(f"step {step}: IS {r['is_mean']:.3f} ± {r['is_std']:.3f}, FID {r['fid']:.3f}, "
-                          f"KID {r['kid_mean']:.5f} ({protocol.name}, {r['provenance']['classifier']})", flush=True)
-            if not FLAGS.follow:
-                if not found:
-                    print(f"jare-eval: error: no checkpoint in {FLAGS.workdir}/checkpoints.", file=sys.stderr)
-                    return 2
-                return 0
-            if found and found[-1][0] >= evaluator.config["num_steps"]:
-                return 0
-            if FLAGS.follow_timeout and time.monotonic() - start > FLAGS.follow_timeout:
-                print("jare-eval: --follow_timeout reached before the run's final checkpoint.", file=sys.stderr)
-                return 3
-            time.sleep(FLAGS.poll_seconds)
-    except (ValueError, ClassifierUnavailable) as e:
+        # One evaluator writes eval.json at a time (training beside it is fine: it holds the other lock).
+        with WorkdirLock(FLAGS.workdir, name=EVAL):
+            evaluator = Evaluator(FLAGS.workdir, _classifier(protocol.resize), protocol, FLAGS.seed,
+                                  FLAGS.data_dir, FLAGS.stats_dir)
+            start = time.monotonic()
+            while True:
+                done = evaluator.evaluated_steps()
+                found = evaluator.checkpoints()
+                todo = found[-1:] if FLAGS.checkpoints == "latest" and not FLAGS.follow else found
+                for step, path in todo:
+                    if step not in done:
+                        r = evaluator.evaluate(step, path)
+                        print(f"step {step}: IS {r['is_mean']:.3f} ± {r['is_std']:.3f}, FID {r['fid']:.3f}, "
+                              f"KID {r['kid_mean']:.5f} ({protocol.name}, {r['provenance']['classifier']})",
+                              flush=True)
+                if not FLAGS.follow:
+                    if not found:
+                        print(f"jare-eval: error: no checkpoint in {FLAGS.workdir}/checkpoints.", file=sys.stderr)
+                        return 2
+                    return 0
+                if found and found[-1][0] >= evaluator.config["num_steps"]:
+                    return 0
+                if FLAGS.follow_timeout and time.monotonic() - start > FLAGS.follow_timeout:
+                    print("jare-eval: --follow_timeout reached before the run's final checkpoint.", file=sys.stderr)
+                    return 3
+                time.sleep(FLAGS.poll_seconds)
+    except (ValueError, ClassifierUnavailable, WorkdirBusy) as e:
         print(f"jare-eval: error: {e}", file=sys.stderr)
         return 2
 

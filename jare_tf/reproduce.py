@@ -42,6 +42,15 @@ def main(argv):
         print(f"usage: jare-reproduce {{{'|'.join(REPORTS)}}} [--only=...] [--report_dir=...] [--workdir=...]",
               file=sys.stderr)
         return 2
+    if FLAGS["only"].present and not FLAGS.only:
+        print("jare-reproduce: error: --only is empty; name the sections (or settings and methods) to run, or "
+              "leave --only out to run them all.", file=sys.stderr)
+        return 2
+    for name in ("report_dir", "workdir"):
+        if os.path.isfile(FLAGS[name].value):
+            print(f"jare-reproduce: error: --{name}={FLAGS[name].value} is a file; pass a folder (it is created "
+                  f"when missing).", file=sys.stderr)
+            return 2
     if argv[1] == "fashion_mnist":
         import tensorflow as tf
         tf.get_logger().setLevel("ERROR")         # TF-GAN's deprecation warnings would drown the progress lines

@@ -97,7 +97,8 @@ def main(argv):
     except ValueError as e:
         print(f"jare-train: error: {e}", file=sys.stderr)
         return 2
-    from jare_tf.training.workdir import NonFiniteError, Preempted
+    from jare_tf.training.workdir import DiskFull, NonFiniteError, Preempted
+    from jare_tf.training.workdir_lock import WorkdirBusy
     try:
         if config.setting in TOY_SETTINGS:
             if FLAGS.strategy != "default" or FLAGS.num_cpu_devices != 1 or FLAGS.tpu:
@@ -113,7 +114,10 @@ def main(argv):
     except ValueError as e:
         print(f"jare-train: error: {e}", file=sys.stderr)
         return 2
-    except NonFiniteError as e:
+    except WorkdirBusy as e:
+        print(f"jare-train: error: {e}", file=sys.stderr)
+        return 2
+    except (NonFiniteError, DiskFull) as e:
         print(f"jare-train: {e}", file=sys.stderr)
         return 1
     except Preempted as e:

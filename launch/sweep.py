@@ -48,6 +48,8 @@ def main(argv=None):
         seeds = [int(s) for s in args.seeds.split(",")]
     except ValueError:
         parser.error(f"--seeds must be comma-separated integers, got {args.seeds!r}")
+    if args.launcher and not os.access(args.launcher, os.X_OK):
+        parser.error(f"--launcher={args.launcher} is not an executable file (launch/local.sh, launch/multi_gpu.sh)")
     if args.launcher and os.path.basename(args.launcher) in ("multi_worker.sh", "tpu_pod.sh"):
         parser.error(f"--launcher={args.launcher} takes cluster arguments; start those runs per cluster")
     split = [[x for x in value.split(",") if x] for value in (args.settings, args.methods)]

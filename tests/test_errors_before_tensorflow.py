@@ -54,12 +54,23 @@ def no_tensorflow(tmp_path_factory):
     ("jare_tf.spectrum", ["--gamma=inf"], "--gamma=inf: must be a finite number"),
     ("jare_tf.spectrum", ["--mu=inf"], "--mu=inf: must be a finite number"),
     ("jare_tf.spectrum", ["--method=altgd", "--step_size=0"], "--step_size=0.0: must be > 0"),
+    ("jare_tf.evaluate", ["--workdir=MISSING", "--stats_dir=FILE"], "does not exist"),
+    ("jare_tf.reproduce", ["toy", "--only="], "--only is empty"),
+    ("jare_tf.reproduce", ["toy", "--workdir=FILE"], "is a file"),
+    ("jare_tf.reproduce", ["toy", "--report_dir=FILE"], "is a file"),
+    ("jare_tf.bench", ["--fake_data", "--max_contention=-1"], "--max_contention must be >= 0"),
+    ("jare_tf.bench", ["--fake_data", "--report", "--report_path=FILE/speed.md"], "cannot be written"),
 ])
 def test_the_error_comes_before_the_tensorflow_import(module, args, message, no_tensorflow, tmp_path):
     (tmp_path / "FILE").write_text("not a folder")
     paths = {"W": str(tmp_path / "run"), "FILE": str(tmp_path / "FILE"), "MISSING": str(tmp_path / "missing")}
-    args = [a.replace(a.split("=", 1)[1], paths[a.split("=", 1)[1]]) if a.split("=", 1)[-1] in paths else a
-            for a in args]
+
+    def path(arg):       # --flag=FILE or --flag=FILE/name: the placeholder becomes a path under tmp_path
+        flag, _, value = arg.partition("=")
+        head, _, tail = value.partition("/")
+        return f"{flag}={os.path.join(paths[head], tail) if tail else paths[head]}" if head in paths else arg
+
+    args = [path(a) for a in args]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([no_tensorflow, os.environ.get("PYTHONPATH", "")]))
     proc = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, env=env,
                           timeout=120)

@@ -25,11 +25,12 @@ import tensorflow as tf
 from jare_tf import settings
 from jare_tf.data import images
 from jare_tf.data.synthetic import step_seed
-from jare_tf.training import distribute, optimizers
+from jare_tf.training import distribute, optimizers, resume
 from jare_tf.training.gan_model import GANModel
 from jare_tf.training.updater import NON_FINITE
-from jare_tf.training.workdir import (NonFiniteError, Preempted, make_workdir, save_config, write_config_text,
-                                     write_json)
+from jare_tf.training.workdir import (NonFiniteError, Preempted, checkpoint_bytes, disk_full, is_out_of_space,
+                                     make_workdir, read_json, save_config, write_config_text, write_json)
+from jare_tf.training.workdir_lock import WorkdirLock
 
 GRID = 8
 
@@ -219,28 +220,47 @@ class ImageRun:
 
     def train(self, workdir: str, log: Callable[[str], None] = print, verbose: int = 1,
               overwrite: bool = False) -> Dict[str, object]:
-        """Train (or resume) to config.num_steps; verbose=1 prints `Progress` to stdout, 0 prints nothing."""
+        """Train (or resume) to config.num_steps; verbose=1 prints `Progress` to stdout, 0 prints nothing. The
+        chief holds the workdir's lock throughout (workdir_lock: a second run there stops with WorkdirBusy)."""
+        make_workdir(workdir)
+        with WorkdirLock(workdir, log, enabled=distribute.is_chief(self.strategy)):
+            try:
+                return self._train(workdir, log, verbose, overwrite)
+            except Exception as e:
+                if not is_out_of_space(e):
+                    raise
+                kept = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+                m = self.model
+                needed = checkpoint_bytes(kept) or sum(
+                    v.numpy().nbytes for v in m.generator.weights + m.discriminator.weights
+                    + m.g_optimizer.variables + m.d_optimizer.variables)
+                raise disk_full(workdir, needed, f"the last complete checkpoint, {kept}, is intact" if kept
+                                else "no checkpoint was completed") from None
+
+    def _train(self, workdir: str, log: Callable[[str], None], verbose: int, overwrite: bool) -> Dict[str, object]:
         c = self.config
         # Under multi-worker training every worker saves (variables may need collective reads), but only the
         # chief writes into the workdir; the others write to a scratch folder removed at the end.
         chief = distribute.is_chief(self.strategy)
         checkpoints = os.path.join(workdir, "checkpoints")
         scratch = None if chief else os.path.join(workdir, f"worker-{distribute.worker_id(self.strategy)}.tmp")
-        make_workdir(workdir)
-        resolved = save_config(workdir, dict(c.to_dict(), method=self.method.name, family=self.game.family,
-                                              method_options=settings.method_options(c, self.method.name)),
-                               overwrite, write=chief)
+        config = dict(c.to_dict(), method=self.method.name, family=self.game.family,
+                      method_options=settings.method_options(c, self.method.name))
+        # The config stored in the newest checkpoint that has one: it recreates a lost config.json, and a
+        # command with other experiment values is refused against it as against config.json (resume.py).
+        stored = next((s for s in map(resume.stored_config, resume.candidates(checkpoints)) if s is not None), None)
+        config_path = os.path.join(workdir, "config.json")
+        if stored is not None and chief and not tf.io.gfile.exists(config_path):
+            write_json(config_path, stored)
+            log(f"{config_path} was missing; recreated it from the config stored in the checkpoints.")
+        resolved = save_config(workdir, config, overwrite, write=chief, checkpointed=stored)
         checkpoint = self.model.checkpoint()
+        checkpoint.run_config = resume.config_variable(resolved)
         manager = tf.train.CheckpointManager(
             checkpoint, checkpoints if chief else os.path.join(scratch, "checkpoints"), max_to_keep=c.keep_checkpoints)
-        latest = tf.train.latest_checkpoint(checkpoints)
+        latest, _ = resume.restore_newest(checkpoint, checkpoints, log)
         if latest:
-            try:
-                checkpoint.restore(latest).assert_existing_objects_matched()
-            except (tf.errors.OpError, AssertionError, ValueError, IndexError, OSError) as e:
-                raise ValueError(f"Cannot read the checkpoint {latest} ({type(e).__name__}: "
-                                 f"{str(e).splitlines()[0][:200]}). Move it away to resume from an earlier one, "
-                                 f"or use another --workdir.") from None
+            checkpoint.run_config.assign(json.dumps(resolved, sort_keys=True))   # restore() put the stored one back
             log(f"Resuming {latest} at step {int(self.model.iteration.numpy())}.")
         start = int(self.model.iteration.numpy())
         if not distribute.workers_agree(self.strategy, start):
@@ -252,8 +272,7 @@ class ImageRun:
             # A finished run run again: its results stay as they are (no new events file, no rewritten metrics).
             log(f"The run in {workdir} is finished (step {start} of {c.num_steps}); its results are kept. Raise "
                 f"--num_steps to extend it.")
-            with tf.io.gfile.GFile(metrics_path) as f:
-                return dict(json.load(f), seconds=0.0)
+            return dict(read_json(metrics_path), seconds=0.0)
         writer = (tf.summary.create_file_writer(os.path.join(workdir, "train")) if chief
                   else tf.summary.create_noop_writer())
         write_config_text(writer, resolved, start)

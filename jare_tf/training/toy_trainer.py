@@ -10,7 +10,6 @@ checkpoints: the same command run again returns the finished run's saved results
 rewritten); a run that did not finish, or one asked for another number of steps, trains again from step 0.
 """
 
-import json
 import math
 import os
 import time
@@ -26,7 +25,9 @@ from jare_tf.data import synthetic
 from jare_tf.training import optimizers
 from jare_tf.training.toy_settings import SETTINGS
 from jare_tf.training.updater import NON_FINITE, Updater
-from jare_tf.training.workdir import NonFiniteError, make_workdir, save_config, write_config_text, write_json
+from jare_tf.training.workdir import (NonFiniteError, disk_full, is_out_of_space, make_workdir, read_json,
+                                     save_config, write_config_text, write_json)
+from jare_tf.training.workdir_lock import WorkdirLock
 
 
 def _finite_or_none(x: float) -> Optional[float]:
@@ -89,16 +90,26 @@ class ToyRun:
         return spectrum.analyse(a)
 
     def train(self, workdir: str, log: Callable[[str], None] = print, overwrite: bool = False) -> Dict[str, object]:
-        c = self.config
+        """Train to config.num_steps, or return a finished run's saved results; holds the workdir's lock."""
         make_workdir(workdir)
+        with WorkdirLock(workdir, log):
+            try:
+                return self._train(workdir, log, overwrite)
+            except Exception as e:
+                if not is_out_of_space(e):
+                    raise
+                # Toy runs keep no checkpoints: what is lost is this run's unfinished history (a rerun retrains).
+                raise disk_full(workdir, None, "the run's history and metrics were not written") from None
+
+    def _train(self, workdir: str, log: Callable[[str], None], overwrite: bool) -> Dict[str, object]:
+        c = self.config
         resolved = save_config(workdir, dict(c.to_dict(), method=self.method.name, family=self.family,
                                               method_options=settings.method_options(c, self.method.name)),
                                overwrite)
         name = f"{c.setting}/{self.method.name}"
         metrics_path = os.path.join(workdir, "metrics.json")
         if not overwrite and os.path.exists(metrics_path) and os.path.exists(os.path.join(workdir, "history.json")):
-            with open(metrics_path, encoding="utf-8") as f:
-                saved = json.load(f)
+            saved = read_json(metrics_path)
             if saved.get("step") == c.num_steps:
                 # Toy runs keep no checkpoints: a finished run's saved result is its result; another
                 # --num_steps trains again from step 0.

@@ -2,13 +2,48 @@
 overwritten (a workdir never silently mixes two experiments), and the errors that end a run early. Paths go
 through tf.io.gfile, so a workdir may be local or on a cloud bucket (gs://)."""
 
+import errno
+import glob
 import json
 import os
+import shutil
 
 import tensorflow as tf
-from typing import Dict
+from typing import Dict, Optional
 
 from jare_tf.configs import dotted
+
+
+class DiskFull(RuntimeError):
+    """A write into the workdir failed for lack of space (the checkpoints written before it are intact)."""
+
+
+def is_out_of_space(error: BaseException) -> bool:
+    """Whether `error` is an out-of-space failure: OSError ENOSPC (JSON, NumPy) or TensorFlow's own (checkpoints,
+    event files), which reports it as an OpError whose message carries the OS's text."""
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return True
+    return isinstance(error, tf.errors.OpError) and "No space left on device" in str(error)
+
+
+def disk_full(workdir: str, needed_bytes: Optional[int], kept: str) -> DiskFull:
+    """The one-line error for a full disk: the path, the space free and (where known) needed, what is intact."""
+    facts = []
+    if "://" not in workdir:
+        try:
+            facts.append(f"{shutil.disk_usage(workdir).free / 2 ** 20:.1f} MiB free")
+        except OSError:
+            pass
+    if needed_bytes:
+        facts.append(f"a checkpoint needs about {needed_bytes / 2 ** 20:.1f} MiB")
+    shown = f" ({'; '.join(facts)})" if facts else ""
+    return DiskFull(f"no space left on the device of --workdir={workdir}{shown}; {kept}. Free space (or use "
+                    f"another --workdir) and run the same command again.")
+
+
+def checkpoint_bytes(prefix: str) -> int:
+    """Bytes of one checkpoint's files on a local disk (0 when unknown)."""
+    return sum(os.path.getsize(f) for f in glob.glob(prefix + ".*")) if prefix and "://" not in prefix else 0
 
 
 class NonFiniteError(RuntimeError):
@@ -43,19 +78,35 @@ class ConfigConflict(ValueError):
     pass
 
 
-def save_config(workdir: str, config: Dict[str, object], overwrite: bool, write: bool = True) -> Dict[str, object]:
-    """Write <workdir>/config.json; refuse (ConfigConflict) if one with other experiment values is there, unless
-    `overwrite` (then the previous checkpoints are set aside, not deleted). With write=False (the non-chief
-    workers of a multi-worker run) only the refusal happens, so every worker stops, not just the chief."""
+def read_json(path: str) -> object:
+    """A JSON file of a workdir; a damaged one is refused with its path and what to do."""
+    with tf.io.gfile.GFile(path) as f:
+        try:
+            return json.loads(f.read())
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ValueError(f"{path} is damaged ({type(e).__name__}: {str(e)[:120]}); restore it, move it away, "
+                             f"or use another --workdir.") from None
+
+
+def save_config(workdir: str, config: Dict[str, object], overwrite: bool, write: bool = True,
+                checkpointed: Optional[Dict[str, object]] = None) -> Dict[str, object]:
+    """Write <workdir>/config.json; refuse (ConfigConflict) if the one there, or the config stored in the
+    workdir's checkpoints (`checkpointed`), has other experiment values, unless `overwrite` (then the previous
+    checkpoints are set aside, not deleted). With write=False (the non-chief workers of a multi-worker run) only
+    the refusal happens, so every worker stops, not just the chief."""
     path = os.path.join(workdir, "config.json")
     new = json.loads(json.dumps(config))
-    if tf.io.gfile.exists(path):
-        with tf.io.gfile.GFile(path) as f:
-            old = json.load(f)
+    saved = [read_json(path)] if tf.io.gfile.exists(path) else []
+    saved += [checkpointed] if checkpointed is not None else []
+    differ, shown = [], ""
+    for old in saved:
         a, b = dotted(old), dotted(new)
         differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k) and k.split(".")[0] not in MAY_CHANGE)
-        if differ and not overwrite:
+        if differ:
             shown = ", ".join(f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in differ[:6])
+            break
+    if saved:
+        if differ and not overwrite:
             raise ConfigConflict(f"{workdir} holds a run with a different config ({shown}). Use another --workdir, "
                                  f"or pass --overwrite to start a new run there.")
         if differ and overwrite and write:

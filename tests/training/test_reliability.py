@@ -3,6 +3,7 @@ input, config conflicts, unreadable checkpoints, and atomic JSON."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -130,14 +131,65 @@ def test_a_conflicting_config_is_refused_unless_overwrite(tmp_path):
     assert json.load(open(tmp_path / "config.json"))["seed"] == 9
 
 
-def test_an_unreadable_checkpoint_is_a_clear_error(tmp_path):
-    args = ["--setting=C", "--method=gan", "--fake_data", "--batch_size=4", "--num_steps=2", f"--workdir={tmp_path}"]
-    assert run(*args).returncode == 0
-    data = [f for f in os.listdir(tmp_path / "checkpoints") if ".data-" in f][0]
-    with open(tmp_path / "checkpoints" / data, "wb") as f:
-        f.write(b"not a checkpoint")
-    proc = run(*args[:-1], "--num_steps=4", f"--workdir={tmp_path}")
-    assert proc.returncode == 2 and "Cannot read the checkpoint" in proc.stderr, proc.stderr[-1500:]
+SMALL = ["--setting=C", "--method=gan", "--fake_data", "--batch_size=4", "--checkpoint_every=2",
+         "--config.steps_per_execution=1"]
+
+
+@pytest.fixture(scope="module")
+def stopped_and_straight(tmp_path_factory):
+    """A run stopped at step 4 (ckpt-0, 2, 4) and the same run straight to step 6, for the resume tests below."""
+    root = tmp_path_factory.mktemp("resume")
+    assert run(*SMALL, "--num_steps=4", f"--workdir={root / 'stopped'}").returncode == 0
+    assert run(*SMALL, "--num_steps=6", f"--workdir={root / 'straight'}").returncode == 0
+    return root / "stopped", checkpoint_values(root / "straight")[0]
+
+
+def resumes_exactly(workdir, straight):
+    resumed, _ = checkpoint_values(workdir)
+    assert resumed.keys() == straight.keys()
+    for name in straight:
+        np.testing.assert_array_equal(resumed[name], straight[name], err_msg=name)
+
+
+def test_unreadable_newest_checkpoints_fall_back_to_the_newest_readable_one_and_say_so(stopped_and_straight,
+                                                                                        tmp_path):
+    stopped, straight = stopped_and_straight
+    for damage in ("truncate the data", "remove the index"):
+        workdir = tmp_path / damage.replace(" ", "_")
+        shutil.copytree(stopped, workdir)
+        if damage == "remove the index":
+            os.remove(workdir / "checkpoints" / "ckpt-4.index")
+        else:
+            data = workdir / "checkpoints" / "ckpt-4.data-00000-of-00001"
+            data.write_bytes(data.read_bytes()[:100])
+        proc = run(*SMALL, "--num_steps=6", f"--workdir={workdir}")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "cannot be read: ckpt-4" in proc.stdout and "Resuming from ckpt-2" in proc.stdout, proc.stdout
+        resumes_exactly(workdir, straight)
+    # None readable: refused, never trained from step 0 over them.
+    workdir = tmp_path / "none_readable"
+    shutil.copytree(stopped, workdir)
+    for name in os.listdir(workdir / "checkpoints"):
+        if ".data-" in name:
+            (workdir / "checkpoints" / name).write_bytes(b"not a checkpoint")
+    proc = run(*SMALL, "--num_steps=6", f"--workdir={workdir}")
+    assert proc.returncode == 2 and "No checkpoint in" in proc.stderr and "can be read" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_lost_config_json_is_recreated_from_the_checkpoints_and_another_seed_refused(stopped_and_straight,
+                                                                                      tmp_path):
+    stopped, straight = stopped_and_straight
+    workdir = tmp_path / "lost_config"
+    shutil.copytree(stopped, workdir)
+    original = json.load(open(workdir / "config.json"))
+    os.remove(workdir / "config.json")
+    proc = run(*SMALL, "--num_steps=6", "--seed=7", f"--workdir={workdir}")
+    assert proc.returncode == 2 and "different config (seed:" in proc.stderr, proc.stderr[-2000:]
+    assert json.load(open(workdir / "config.json")) == original          # recreated from the checkpoint
+    proc = run(*SMALL, "--num_steps=6", f"--workdir={workdir}")
+    assert proc.returncode == 0 and "Resuming" in proc.stdout, proc.stderr[-2000:]
+    resumes_exactly(workdir, straight)
 
 
 def test_json_is_written_atomically(tmp_path):
