@@ -180,6 +180,10 @@ class UsageError(ValueError):
 # ----------------------------------------------------------------------------------------------------------
 
 
+#: Method options that take numbers (the others, such as hvp and order, take names).
+NUMERIC_OPTIONS = {"gamma", "std", "clip", "target", "epsilon", "n_d", "n_g", "num_draws"}
+
+
 def parse_methods(text: str) -> List[Tuple[str, str, Dict[str, object]]]:
     """`gan,jare:hvp=forward` → [(label, name, options)], gan first (added when missing)."""
     from jare_tf import methods
@@ -197,6 +201,9 @@ def parse_methods(text: str) -> List[Tuple[str, str, Dict[str, object]]]:
                 options[key] = ast.literal_eval(value)
             except (ValueError, SyntaxError):
                 options[key] = value
+            if key in NUMERIC_OPTIONS and (isinstance(options[key], bool)
+                                           or not isinstance(options[key], (int, float))):
+                raise UsageError(f"--methods: {name}:{opt}: {key} must be a number.")
         if label in seen:
             raise UsageError(f"--methods: {label!r} is listed twice.")
         seen.add(label)

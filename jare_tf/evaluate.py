@@ -86,7 +86,9 @@ def self_check() -> int:
 
 
 def main(argv):
-    del argv
+    if len(argv) > 1:
+        print(f"jare-eval: error: unexpected arguments {argv[1:]} (every input is a --flag).", file=sys.stderr)
+        return 2
     logging.set_verbosity(logging.WARNING)
     if not FLAGS.self_check:
         if not FLAGS.workdir:

@@ -113,7 +113,9 @@ def table(result: dict) -> str:
 
 
 def main(argv):
-    del argv
+    if len(argv) > 1:
+        print(f"jare-spectrum: error: unexpected arguments {argv[1:]} (every input is a --flag).", file=sys.stderr)
+        return 2
     if FLAGS.method not in methods.names():
         print(f"jare-spectrum: error: unknown --method={FLAGS.method!r}; valid methods: "
               f"{', '.join(methods.names())}.", file=sys.stderr)

@@ -117,6 +117,10 @@ def main(argv):
     except WorkdirBusy as e:
         print(f"jare-train: error: {e}", file=sys.stderr)
         return 2
+    except PermissionError as e:
+        print(f"jare-train: error: cannot write {e.filename or FLAGS.workdir} ({e.strerror}); pass a --workdir "
+              f"you can write to.", file=sys.stderr)
+        return 2
     except (NonFiniteError, DiskFull) as e:
         print(f"jare-train: {e}", file=sys.stderr)
         return 1

@@ -11,5 +11,9 @@ if [[ $# -lt 3 ]]; then
   exit 2
 fi
 setting=$1 method=$2 workdir=$3
+if [[ "$workdir" == -* ]]; then
+  echo "$0: WORKDIR (the 3rd argument) is '$workdir', which looks like a flag; flags go after it." >&2
+  exit 2
+fi
 shift 3
 run jare-train --setting="$setting" --method="$method" --workdir="$workdir" "$@"

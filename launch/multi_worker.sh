@@ -20,6 +20,16 @@ if ! [[ "$index" =~ ^[0-9]+$ ]] || (( index >= ${#hosts[@]} )); then
   echo "$0: INDEX must be this worker's position in the list (0 to $(( ${#hosts[@]} - 1 ))), got '$index'." >&2
   exit 2
 fi
+for host in "${hosts[@]}"; do        # each entry HOST:PORT, so TF_CONFIG is valid JSON with no empty worker
+  if ! [[ "$host" =~ ^([A-Za-z0-9._-]+|\[[0-9A-Fa-f:]+\]):[0-9]+$ ]]; then
+    echo "$0: every worker must read HOST:PORT (letters, digits, '.', '_', '-'), got '$host' in '$workers'." >&2
+    exit 2
+  fi
+done
+if [[ "$workdir" == -* ]]; then
+  echo "$0: WORKDIR (the 5th argument) is '$workdir', which looks like a flag; flags go after it." >&2
+  exit 2
+fi
 cluster=$(printf '"%s",' "${hosts[@]}")
 export TF_CONFIG="{\"cluster\": {\"worker\": [${cluster%,}]}, \"task\": {\"type\": \"worker\", \"index\": ${index}}}"
 run env TF_CONFIG="$TF_CONFIG" jare-train --setting="$setting" --method="$method" --workdir="$workdir" \

@@ -69,6 +69,18 @@ def test_launchers_build_the_strategy_commands():
     assert launch("multi_worker.sh", "h1:2222", "first", "C", "gan", "w", DRY_RUN="1").returncode == 2
     assert launch("multi_worker.sh", "h1:2222,h2:2222", "2", "C", "gan", "w", DRY_RUN="1").returncode == 2
     assert launch("local.sh", "C", DRY_RUN="1").returncode == 2
+    # Hosts that would make TF_CONFIG invalid JSON or give the cluster an empty worker, and a flag where the
+    # workdir belongs, are refused with the argument named.
+    for hosts in ('h1:1,,h2:2', 'h"1:2222', "h1"):
+        proc = launch("multi_worker.sh", hosts, "0", "C", "gan", "w", DRY_RUN="1")
+        assert proc.returncode == 2 and "HOST:PORT" in proc.stderr, hosts
+    proc = launch("multi_worker.sh", "[::1]:2222,h2:2222", "0", "C", "gan", "w", DRY_RUN="1")
+    tf_config = json.loads(shlex.split(proc.stdout)[1].split("=", 1)[1])
+    assert proc.returncode == 0 and tf_config["cluster"]["worker"] == ["[::1]:2222", "h2:2222"]
+    for script, args in (("local.sh", ["C", "gan", "--fake_data"]),
+                         ("multi_worker.sh", ["h1:2222", "0", "C", "gan", "--fake_data"])):
+        proc = launch(script, *args, DRY_RUN="1")
+        assert proc.returncode == 2 and "looks like a flag" in proc.stderr, script
 
 
 def test_tpu_pod_installs_on_every_host_and_trains_from_one_with_buckets():

@@ -13,7 +13,6 @@ it has BN (setting A), as the reference does.
 """
 
 import dataclasses
-import json
 import os
 import re
 from typing import Dict, List, Optional, Tuple
@@ -26,7 +25,7 @@ from jare_tf.evaluation import image_metrics, run_config
 from jare_tf.evaluation.classifier import Classifier
 from jare_tf.models import architectures
 from jare_tf.training.image_trainer import sample_grid
-from jare_tf.training.workdir import write_json
+from jare_tf.training.workdir import read_json, write_json
 
 SAMPLE_BATCH = 64
 
@@ -76,10 +75,9 @@ class Evaluator:
 
     def records(self) -> List[Dict[str, object]]:
         path = os.path.join(self.workdir, "eval.json")
-        if not os.path.exists(path):
+        if not tf.io.gfile.exists(path):
             return []
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
+        return read_json(path)
 
     def current(self, record) -> bool:
         """Whether a record was made under this protocol with this network (another network is another score)."""

@@ -209,7 +209,7 @@ class Report:
         self.lines.append("")
 
     def _mog_figures(self, title, curves, kdes):
-        fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), constrained_layout=True)
+        fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), constrained_layout=True)
         for method, history in curves.items():
             axes[0].plot(history["step"], history["modes_covered"], label=method)
             axes[1].plot(history["step"], history["high_quality_fraction"], label=method)

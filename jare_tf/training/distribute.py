@@ -64,9 +64,15 @@ def make_strategy(name: str, tpu: str = "", num_cpu_devices: int = 1) -> tf.dist
             raise ValueError("--strategy=multi_worker needs the TF_CONFIG environment variable (the cluster and "
                              "this worker's task); see launch/multi_worker.sh.")
         return tf.distribute.MultiWorkerMirroredStrategy()
-    resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu or "local")
-    tf.config.experimental_connect_to_cluster(resolver)
-    tf.tpu.experimental.initialize_tpu_system(resolver)
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu or "local")
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+    except (ValueError, RuntimeError, tf.errors.OpError) as e:
+        where = f"--tpu={tpu}" if tpu else "this machine (a TPU VM's own TPU)"
+        raise ValueError(f"--strategy=tpu: no TPU found at {where} ({type(e).__name__}: "
+                         f"{(str(e).strip().splitlines() or [''])[0][:160]}). Pass --tpu=<name or grpc://address>, "
+                         f"or use --strategy=default|mirrored.") from None
     return tf.distribute.TPUStrategy(resolver)
 
 

@@ -124,9 +124,19 @@ class ToyRun:
         def record(step: int):
             values = dict(self.setting.metrics(c, self.game))
             values.update({k: float(v) for k, v in self._scalars(tf.constant(step, tf.int64)).items()})
-            if self.setting.dense_jacobian and c.spectrum_every and step % c.spectrum_every == 0:
-                s = self.spectrum(step)
-                values.update(zeta=_finite_or_none(s.zeta), tau=_finite_or_none(s.tau))
+            bad = next((k for k, v in values.items() if v is not None and not math.isfinite(v)), None)
+            if self.setting.dense_jacobian and c.spectrum_every and step % c.spectrum_every == 0 and bad is None:
+                try:
+                    s = self.spectrum(step)
+                    values.update(zeta=_finite_or_none(s.zeta), tau=_finite_or_none(s.tau))
+                except ValueError:                   # numpy's eigensolver refuses a non-finite Jacobian
+                    bad = "the game Jacobian"
+            if bad is not None:
+                # The history up to here is kept (non-finite values as null); no metrics.json: not finished.
+                write_json(os.path.join(workdir, "history.json"),
+                           {k: [v if v is None or math.isfinite(v) else None for v in vs] for k, vs in history.items()})
+                raise NonFiniteError(f"[{name}] training stopped at step {step}: {bad} is not finite "
+                                     f"(history.json holds the steps before).")
             history["step"].append(step)
             for key, value in values.items():
                 history[key].append(value)

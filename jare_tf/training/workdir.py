@@ -66,7 +66,10 @@ def make_workdir(workdir: str) -> None:
     """Create the workdir (local or gs://); a path that is a file is refused with the flag's name."""
     if tf.io.gfile.exists(workdir) and not tf.io.gfile.isdir(workdir):
         raise ValueError(f"--workdir={workdir} is a file; pass a folder (it is created when missing).")
-    tf.io.gfile.makedirs(workdir)
+    try:
+        tf.io.gfile.makedirs(workdir)
+    except tf.errors.PermissionDeniedError:
+        raise PermissionError(errno.EACCES, "permission denied", workdir) from None
 
 
 #: Values that may change between invocations on the same workdir without changing the experiment.

@@ -113,6 +113,18 @@ def test_the_guard_also_stops_xla_compiled_training(tmp_path):
         ToyRun(toy, "jare").train(str(tmp_path / "toy"), log=lambda s: None)
 
 
+@pytest.mark.parametrize("args, quantity", [
+    (["--setting=dirac", "--num_steps=300", "--config.data.phi0=1e30"], "distance"),       # a metric
+    (["--setting=isotropic", "--num_steps=300", "--config.data.mu=1e30"], "grad_norm/d"),
+])
+def test_a_non_finite_toy_metric_stops_with_its_name_and_no_finished_result(args, quantity, tmp_path):
+    proc = run(*args, "--method=jare", f"--workdir={tmp_path}")
+    assert proc.returncode == 1 and f"{quantity} is not finite" in proc.stderr, proc.stderr[-2000:]
+    assert "JSON" not in proc.stderr and "Array must not contain" not in proc.stderr
+    assert json.load(open(tmp_path / "history.json")) == {}              # it failed at step 0: no step before
+    assert not (tmp_path / "metrics.json").exists()                     # not finished: a rerun trains again
+
+
 def test_non_finite_toy_training_stops(tmp_path):
     proc = run("--setting=isotropic", "--method=jare", "--config.optimizer.g.learning_rate=1e30",
                "--config.optimizer.d.learning_rate=1e30", f"--workdir={tmp_path}")
