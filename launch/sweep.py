@@ -16,6 +16,7 @@ import argparse
 import itertools
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 
@@ -48,8 +49,9 @@ def main(argv=None):
         seeds = [int(s) for s in args.seeds.split(",")]
     except ValueError:
         parser.error(f"--seeds must be comma-separated integers, got {args.seeds!r}")
-    if args.launcher and not os.access(args.launcher, os.X_OK):
-        parser.error(f"--launcher={args.launcher} is not an executable file (launch/local.sh, launch/multi_gpu.sh)")
+    if args.launcher and not shutil.which(args.launcher):
+        parser.error(f"--launcher={args.launcher} is not an executable file or command (launch/local.sh, "
+                     f"launch/multi_gpu.sh)")
     if args.launcher and os.path.basename(args.launcher) in ("multi_worker.sh", "tpu_pod.sh"):
         parser.error(f"--launcher={args.launcher} takes cluster arguments; start those runs per cluster")
     split = [[x for x in value.split(",") if x] for value in (args.settings, args.methods)]

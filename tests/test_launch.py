@@ -51,6 +51,8 @@ def test_sweep_runs_through_a_launcher_and_reports_failures():
     assert proc.returncode == 1 and "1 run(s) failed" in proc.stderr
     assert sweep("--settings=C", "--methods=gan", "--root=r", "--seeds=x").returncode == 2
     assert sweep("--settings=C", "--methods=gan", "--root=r", "--launcher=launch/tpu_pod.sh").returncode == 2
+    proc = sweep("--settings=C", "--methods=gan", "--root=r", "--launcher=/nonexistent.sh", "--run")
+    assert proc.returncode == 2 and "not an executable" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_launchers_build_the_strategy_commands():

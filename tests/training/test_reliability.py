@@ -28,8 +28,8 @@ def run(*args):
 def checkpoint_values(workdir):
     reader = tf.train.load_checkpoint(os.path.join(workdir, "checkpoints"))
     """Every saved tensor: both models' variables, both optimizers' slots and counters, the iteration."""
-    names = sorted(n for n in reader.get_variable_to_shape_map()
-                   if n != "_CHECKPOINTABLE_OBJECT_GRAPH" and not n.startswith("save_counter"))
+    names = sorted(n for n in reader.get_variable_to_shape_map()       # (run_config: the stored config string)
+                   if n != "_CHECKPOINTABLE_OBJECT_GRAPH" and not n.startswith(("save_counter", "run_config")))
     return {n: reader.get_tensor(n) for n in names}, reader
 
 
