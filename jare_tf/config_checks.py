@@ -19,18 +19,23 @@ BELOW_ONE = {"beta_1", "beta_2"}
 MAX_STEPS = 2 ** 31 - 1
 
 
+def _number(flag: str, v: object, positive: bool, non_negative: bool) -> bool:
+    """Check one value (ValueError naming `flag`); False when it is not a number (nothing to check)."""
+    if v is None or isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    if isinstance(v, float) and not math.isfinite(v):
+        raise ValueError(f"{flag}={v}: must be a finite number.")
+    if positive and not v > 0:
+        raise ValueError(f"{flag}={v}: must be > 0.")
+    if non_negative and not v >= 0:
+        raise ValueError(f"{flag}={v}: must be >= 0.")
+    return True
+
+
 def check_flags(values: Dict[str, object], positive: Iterable[str] = (), non_negative: Iterable[str] = ()) -> None:
     """A command's own numeric flags ({name: value}, None for unset): finite, and > 0 or >= 0 where named."""
-    positive, non_negative = set(positive), set(non_negative)
     for name, v in values.items():
-        if v is None or isinstance(v, bool) or not isinstance(v, (int, float)):
-            continue
-        if isinstance(v, float) and not math.isfinite(v):
-            raise ValueError(f"--{name}={v}: must be a finite number.")
-        if name in positive and not v > 0:
-            raise ValueError(f"--{name}={v}: must be > 0.")
-        if name in non_negative and not v >= 0:
-            raise ValueError(f"--{name}={v}: must be >= 0.")
+        _number(f"--{name}", v, name in set(positive), name in set(non_negative))
 
 
 def _flag(path: str, shortcuts: Iterable[str]) -> str:
@@ -44,15 +49,9 @@ def check(config_dict: Dict, shortcuts: Iterable[str] = ()) -> None:
         key = path.split(".")[-1]
         values = value if isinstance(value, list) else [value]
         for v in values:
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                continue
             flag = _flag(path, shortcuts)
-            if isinstance(v, float) and not math.isfinite(v):
-                raise ValueError(f"{flag}={v}: must be a finite number.")
-            if key in POSITIVE and not v > 0:
-                raise ValueError(f"{flag}={v}: must be > 0.")
-            if key in NON_NEGATIVE and not v >= 0:
-                raise ValueError(f"{flag}={v}: must be >= 0.")
+            if not _number(flag, v, key in POSITIVE, key in NON_NEGATIVE):
+                continue
             if key in BELOW_ONE and not v < 1:
                 raise ValueError(f"{flag}={v}: Adam's {key} must lie in [0, 1).")
             if key in ("num_steps", "checkpoint_every", "log_every", "batch_size") and v > MAX_STEPS:
