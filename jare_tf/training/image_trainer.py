@@ -248,6 +248,8 @@ class ImageRun:
                       method_options=settings.method_options(c, self.method.name))
         # The config stored in the newest checkpoint that has one: it recreates a lost config.json, and a
         # command with other experiment values is refused against it as against config.json (resume.py).
+        if chief:
+            resume.set_aside_a_damaged_state_file(checkpoints, log)
         stored = next((s for s in map(resume.stored_config, resume.candidates(checkpoints)) if s is not None), None)
         config_path = os.path.join(workdir, "config.json")
         if stored is not None and chief and not tf.io.gfile.exists(config_path):

@@ -16,6 +16,7 @@ import re
 from typing import Callable, Dict, List, Optional, Tuple
 
 import tensorflow as tf
+from google.protobuf import text_format
 
 #: The checkpoint key of the stored config (tf.train.Checkpoint attribute `run_config`).
 CONFIG_KEY = "run_config/.ATTRIBUTES/VARIABLE_VALUE"
@@ -25,6 +26,20 @@ def config_variable(config: Dict[str, object]) -> tf.Variable:
     """The variable a checkpoint stores the resolved config in (created outside any distribution strategy)."""
     with tf.init_scope():
         return tf.Variable(json.dumps(config, sort_keys=True), dtype=tf.string, trainable=False, name="run_config")
+
+
+def set_aside_a_damaged_state_file(directory: str, log: Callable[[str], None]) -> None:
+    """A state file (`checkpoints/checkpoint`) that cannot be parsed is moved to checkpoint.damaged, with a
+    message: the checkpoints are then found from their own files, and the manager writes a new state file."""
+    path = os.path.join(directory, "checkpoint")
+    if not tf.io.gfile.exists(path):
+        return
+    try:
+        tf.train.get_checkpoint_state(directory)
+    except (ValueError, tf.errors.OpError, text_format.ParseError) as e:
+        tf.io.gfile.rename(path, path + ".damaged", overwrite=True)
+        log(f"The checkpoint state file {path} is damaged ({_reason(e)}); set aside as {path}.damaged. The "
+            f"checkpoints are found from their files.")
 
 
 def candidates(directory: str) -> List[str]:

@@ -178,6 +178,15 @@ def test_unreadable_newest_checkpoints_fall_back_to_the_newest_readable_one_and_
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert "cannot be read: ckpt-4" in proc.stdout and "Resuming from ckpt-2" in proc.stdout, proc.stdout
         resumes_exactly(workdir, straight)
+    # A garbled state file is set aside with a message; the checkpoints are found from their files.
+    workdir = tmp_path / "garbled_state"
+    shutil.copytree(stopped, workdir)
+    state = workdir / "checkpoints" / "checkpoint"
+    state.write_bytes(state.read_bytes()[:20] + b"\x91" + state.read_bytes()[21:])
+    proc = run(*SMALL, "--num_steps=6", f"--workdir={workdir}")
+    assert proc.returncode == 0 and "state file" in proc.stdout and "is damaged" in proc.stdout, proc.stderr[-2000:]
+    assert "Resuming" in proc.stdout and "ckpt-4 at step 4" in proc.stdout
+    resumes_exactly(workdir, straight)
     # None readable: refused, never trained from step 0 over them.
     workdir = tmp_path / "none_readable"
     shutil.copytree(stopped, workdir)
