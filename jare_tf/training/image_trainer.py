@@ -294,7 +294,8 @@ class ImageRun:
             signal.signal(signal.SIGTERM, previous)
             if scratch is not None and tf.io.gfile.exists(scratch):
                 tf.io.gfile.rmtree(scratch)
-        if monitor.preempted:
+        # A SIGTERM that arrives after the last step was saved has nothing to interrupt: the run finishes.
+        if monitor.preempted and int(self.model.iteration.numpy()) < c.num_steps:
             raise Preempted(f"SIGTERM: checkpoint written at step {int(self.model.iteration.numpy())} "
                             f"({manager.latest_checkpoint}); run the same command to resume.")
         seconds = time.perf_counter() - t0
