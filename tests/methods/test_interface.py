@@ -137,3 +137,11 @@ def test_r1_reuses_the_main_pass_and_wgan_gp_discards_its_extra_state():
         batch = dict(batch, **m.sample_inputs(batch, tf.constant([0, 1])))
         out = m.directions(game, game.params(), game.state(), batch)
         assert float(out.state.d[0]) == 2.0, name    # one call on the real batch, one on the fake batch
+
+
+def test_the_names_listed_without_tensorflow_are_the_registered_methods():
+    """jare_tf.methods lists its built-in names before importing any method module (so CLIs refuse a misspelt
+    --method before TensorFlow loads); once loaded, the registry holds exactly those names."""
+    listed = methods.names()
+    methods.method_class("gan")                 # the first use of the package's API registers every method
+    assert listed == sorted(methods.BUILT_IN) == base.names()
