@@ -2,7 +2,9 @@
 of the method that plays it, and build an image setting's Game. Importing it does not import TensorFlow, so the
 command-line tools check a setting's name and overrides before that (seconds on a busy machine)."""
 
+import ast
 import importlib
+import inspect
 from typing import Dict
 
 import ml_collections
@@ -37,6 +39,41 @@ def image_game(config: ml_collections.ConfigDict, method):
                 regularizer_generator_loss=config.game.regularizer_generator_loss)
 
 
+def _option_value(text: str) -> object:
+    """An option's value as typed on the command line: a bool, int, float or None where it reads as one, else
+    the string (so the override that follows parses to the same type)."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    return value if value is None or isinstance(value, (int, float)) else text
+
+
+def add_method_options(argv, config: ml_collections.ConfigDict) -> None:
+    """Make room for a method option the setting leaves at the method's default.
+
+    A setting's config lists only the options it sets (`"altgd": {}` uses altgd's own n_d, n_g and order), so
+    `--config.method.options.altgd.n_d=5` would name a key that does not exist. For a known method this adds the
+    key, with the typed value, before the flags are parsed; the method's constructor then accepts the option or
+    refuses it by name (settings.make_method), before a run writes anything.
+    """
+    from jare_tf import methods
+    for arg in argv:
+        if not arg.startswith("--config.method.options.") or "=" not in arg:
+            continue
+        path, text = arg[len("--config."):].split("=", 1)
+        keys = path.split(".")
+        if len(keys) != 4 or keys[2] not in methods.names():
+            continue
+        group = config.method.options
+        if keys[2] not in group:
+            group[keys[2]] = ml_collections.ConfigDict()
+        if keys[3] not in group[keys[2]]:
+            group[keys[2]][keys[3]] = _option_value(text)
+
+
 def check_overrides(argv, config: ml_collections.ConfigDict, method: str) -> None:
     """Unknown --config.<path> keys fail here with a list of the valid ones, not deep inside flag parsing; the
     setting-wide --config.method.gamma that does not exist is refused with the key that does."""
@@ -68,8 +105,15 @@ def method_options(config: ml_collections.ConfigDict, method: str) -> Dict[str, 
 def make_method(config: ml_collections.ConfigDict, method: str):
     """The Method `method` with the setting's options; a bad option value names the flag that sets it."""
     from jare_tf import methods
-    methods.method_class(method)          # an unknown --method is reported as such
+    cls = methods.method_class(method)    # an unknown --method is reported as such
     options = method_options(config, method)
+    accepted = [p for p in inspect.signature(cls.__init__).parameters
+                if p != "self" and (p != "gamma" or cls.uses_gamma)]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown and not any(p.kind == p.VAR_KEYWORD for p in inspect.signature(cls.__init__).parameters.values()):
+        raise ValueError(f"--method={method} has no option {', '.join(unknown)} "
+                         f"(--config.method.options.{method}.{unknown[0]}); its options: "
+                         f"{', '.join(accepted) or 'none'}.")
     try:
         return methods.get(method, **options)
     except (ValueError, TypeError) as e:

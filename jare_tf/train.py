@@ -136,6 +136,7 @@ def run():
     setting = _flag_from_argv(sys.argv, "setting")
     try:
         config = settings.load(setting)
+        settings.add_method_options(sys.argv, config)
         settings.check_overrides(sys.argv, config, _flag_from_argv(sys.argv, "method"))
     except ValueError as e:
         print(f"jare-train: error: {e}", file=sys.stderr)

@@ -54,6 +54,35 @@ def test_eval_all_checkpoints_with_provenance(trained, tmp_path):
     assert last["provenance"]["is_uint8"] is True
 
 
+def test_a_record_in_eval_json_implies_its_sample_sheet(trained, tmp_path, monkeypatch):
+    """eval.json's record is the last write of a checkpoint's evaluation: a kill before it leaves the checkpoint
+    to be redone whole, so no step is ever recorded without its PNG sheet (a kill right after eval.json
+    appeared used to leave the sheet missing for good)."""
+    import shutil
+
+    from jare_tf.evaluation import classifier, evaluator
+    workdir = tmp_path / "run"
+    shutil.copytree(trained / "checkpoints", workdir / "checkpoints")
+    shutil.copy(trained / "config.json", workdir / "config.json")
+    seen = []
+    write_json = evaluator.write_json
+
+    def record_then_die(path, records):
+        seen.append([os.path.exists(workdir / "eval" / f"samples_{r['step']:07d}.png") for r in records])
+        write_json(path, records)
+        raise KeyboardInterrupt       # the process ends the moment eval.json is written
+
+    monkeypatch.setattr(evaluator, "write_json", record_then_die)
+    protocol = evaluator.Protocol("default", 64, 64, None, 2, "tf2_bilinear", False)
+    ev = evaluator.Evaluator(str(workdir), classifier.stand_in("tf2_bilinear"), protocol,
+                             stats_dir=str(tmp_path / "stats"))
+    step, path = ev.checkpoints()[-1]
+    with pytest.raises(KeyboardInterrupt):
+        ev.evaluate(step, path)
+    assert seen == [[True]]
+    assert not any(name.endswith(".tmp") for name in os.listdir(workdir / "eval"))
+
+
 def test_follow_picks_up_a_checkpoint_written_after_it_started(tmp_path):
     workdir = tmp_path / "run"
     train_args = ["--setting=C", "--method=gan", "--fake_data", "--batch_size=4", "--checkpoint_every=2",

@@ -67,3 +67,30 @@ def test_paper_values():
     assert tuple(num.model.widths) == (16,) * 4 and num.game.generator_loss == "non_saturating"
     dirac = settings.load("dirac")
     assert dirac.optimizer.g["learning_rate"] == 0.2 and (dirac.data.phi0, dirac.data.theta0) == (1.0, -1.0)
+
+
+@pytest.mark.parametrize("setting", ["isotropic", "mog", "C"])
+def test_an_option_the_setting_leaves_at_its_default_can_be_set(setting):
+    """`"altgd": {}` in a setting's config still lets --config.method.options.altgd.n_d=5 through (the README's
+    example), with the typed value's type, and the method is built with it."""
+    config = settings.load(setting)
+    r1_listed = "r1" in config.method.options
+    argv = ["jare-train", "--method=altgd", "--config.method.options.altgd.n_d=5",
+            "--config.method.options.altgd.order=g_first", "--config.method.options.r1.gamma=0.5"]
+    settings.add_method_options(argv, config)
+    settings.check_overrides(argv, config, "altgd")
+    method = settings.make_method(config, "altgd")
+    assert (method.n_d, method.order) == (5, "g_first")
+    if not r1_listed:     # a method the setting has no group for gets one (a listed one is set by the flag)
+        assert settings.make_method(config, "r1").gamma == 0.5
+    assert isinstance(config.method.options.altgd.n_d, int)
+
+
+def test_an_option_the_method_does_not_have_is_refused_by_name():
+    config = settings.load("isotropic")
+    settings.add_method_options(["--config.method.options.altgd.nd=2", "--config.method.options.gan.gamma=1"],
+                                config)
+    with pytest.raises(ValueError, match=r"altgd has no option nd .*its options: n_d, n_g, order, g_beta1"):
+        settings.make_method(config, "altgd")
+    with pytest.raises(ValueError, match=r"gan has no option gamma .*its options: none"):
+        settings.make_method(config, "gan")

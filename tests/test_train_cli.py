@@ -81,6 +81,35 @@ def test_a_workdir_that_is_a_file_is_refused(tmp_path):
     assert proc.returncode == 2 and "is a file" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder nobody may write into: mode 0555, and for root (whom modes do not stop) the immutable flag."""
+    folder = tmp_path / "read_only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", str(folder)], capture_output=True)
+    try:
+        (folder / "probe").write_text("x")
+    except OSError:
+        pass
+    else:
+        pytest.skip("this filesystem lets the test write into a read-only folder")
+    yield folder
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(folder)], capture_output=True)
+    folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("setting", ["dirac", "C"])
+def test_a_workdir_that_cannot_be_written_is_one_line(read_only_folder, setting):
+    proc = run("jare_tf.train", f"--setting={setting}", "--fake_data" if setting == "C" else "--seed=1",
+               "--num_steps=2", f"--workdir={read_only_folder / 'run'}")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert f"cannot write {read_only_folder / 'run'}" in proc.stderr and "pass a --workdir you can write" in proc.stderr
+
+
 COMMANDS = {"jare-train": "--setting", "jare-eval": "--classifier", "jare-spectrum": "--problem",
             "jare-reproduce": "--grid", "jare-prepare": "--source", "jare-bench": "--methods"}
 

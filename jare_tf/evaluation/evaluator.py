@@ -139,14 +139,17 @@ class Evaluator:
                                  **self.classifier.provenance, "resize": resize, "n_real": n_real, "n_fake_is": p.n_fake,
                                  "n_fake_fid": len(fid_pool), "is_splits": p.splits, "is_uint8": p.is_uint8,
                                  "reference_split": f"{dataset}/train", "seed": self.seed}}
-        write_json(os.path.join(self.workdir, "eval.json"), self.records() + [record])
+        # The sample sheet and the summaries come first and the eval.json record last: a checkpoint counts as
+        # evaluated only once its record is written, so a kill at any point here leaves it to be redone whole.
+        grid = sample_grid(tf.concat(list(self.fake_batches(SAMPLE_BATCH)), axis=0))
+        os.makedirs(self.eval_dir, exist_ok=True)
+        sheet = os.path.join(self.eval_dir, f"samples_{step:07d}.png")
+        tf.io.write_file(sheet + ".tmp", tf.io.encode_png(tf.cast(tf.round(grid[0] * 255.0), tf.uint8)))
+        tf.io.gfile.rename(sheet + ".tmp", sheet, overwrite=True)
         with self.writer.as_default(step=step):
             for name in ("is_mean", "fid", "kid_mean"):
                 tf.summary.scalar(f"{p.name}/{name}", record[name])
-            grid = sample_grid(tf.concat(list(self.fake_batches(SAMPLE_BATCH)), axis=0))
             tf.summary.image("samples", grid)
         self.writer.flush()
-        os.makedirs(self.eval_dir, exist_ok=True)
-        png = tf.io.encode_png(tf.cast(tf.round(grid[0] * 255.0), tf.uint8))
-        tf.io.write_file(os.path.join(self.eval_dir, f"samples_{step:07d}.png"), png)
+        write_json(os.path.join(self.workdir, "eval.json"), self.records() + [record])
         return record

@@ -19,6 +19,8 @@ ORDERS = ("d_first", "g_first")
 class AltGD(base.Method):
     """Stages: [D × n_d, G × n_g] (d_first) or [G × n_g, D × n_d] (g_first)."""
 
+    uses_gamma = False
+
     def __init__(self, gamma: float = 0.0, n_d: int = 1, n_g: int = 1, order: str = "d_first",
                  g_beta1: Optional[float] = None):
         super().__init__(gamma)

@@ -258,6 +258,9 @@ class Method(abc.ABC):
     spectral_norm_discriminator: ClassVar[bool] = False
     #: Loss family the method is defined for (None: any).
     required_family: ClassVar[Optional[str]] = None
+    #: Whether γ changes the update (False for the unregularised methods, which take it only so that every
+    #: method can be built from one set of options; a setting's config that sets it for them is refused).
+    uses_gamma: ClassVar[bool] = True
 
     def __init__(self, gamma: float = 0.0):
         if gamma < 0:

@@ -12,6 +12,8 @@ from jare_tf.methods import base
 class SimGD(base.Method):
     """u_φ = g_φ, u_θ = g_θ."""
 
+    uses_gamma = False
+
     def directions(self, game, params, state, batch, stage=base.SIMULTANEOUS[0], reducer=base.LOCAL):
         self.check_game(game)
         fo = base.first_order(game, params, state, batch, players=stage.players)

@@ -68,7 +68,8 @@ def regulariser_gradients(game, params: Players, state: Players, batch, reducer:
     """
     reverse = check_hvp(hvp) == "reverse"
     if not reverse:
-        _check_forward_mode(game)
+        ctx = tf.distribute.get_replica_context()
+        check_forward_mode(game, ctx.num_replicas_in_sync if ctx is not None else 1)
     # Reverse mode differentiates the recorded first-order pass; forward mode needs no record of it.
     with tf.GradientTape(persistent=True) if reverse else contextlib.nullcontext() as tape:
         if reverse:
@@ -143,9 +144,11 @@ def loss_hvp(game, params: Players, state: Players, batch, loss: str, tangent_pl
     return groups
 
 
-def _check_forward_mode(game) -> None:
-    ctx = tf.distribute.get_replica_context()
-    if ctx is not None and ctx.num_replicas_in_sync > 1 and _syncs_across_replicas(game):
+def check_forward_mode(game, replicas: int) -> None:
+    """Refuse hvp='forward' on a game whose forward pass all-reduces across `replicas` > 1 (synchronised batch
+    norm). The trainers call it when they build the run, before anything is written to the workdir; the
+    regulariser calls it again when it traces, for callers of the Python API."""
+    if replicas > 1 and _syncs_across_replicas(game):
         raise ValueError("hvp='forward' cannot differentiate through batch statistics synchronised across "
                          "replicas (tf.autodiff.ForwardAccumulator carries no tangent through all_reduce); use "
                          "hvp='reverse', or sync_batch_norm=False.")

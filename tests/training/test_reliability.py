@@ -238,3 +238,38 @@ def test_a_global_batch_that_does_not_divide_over_the_replicas_is_refused():
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
     assert "REFUSED --batch_size=5" in proc.stdout and "2 replicas" in proc.stdout, proc.stderr[-1500:]
+
+
+@pytest.mark.parametrize("at_step", [2, 4])
+def test_a_sigterm_after_the_final_checkpoint_finishes_the_run_and_one_before_it_stops(tmp_path, monkeypatch,
+                                                                                       at_step):
+    """K5: the SIGTERM is sent from inside the checkpoint write of step `at_step` (of 4), so its timing is exact.
+    At the last step there is nothing left to interrupt: the run ends normally with metrics.json. Before it,
+    the run stops with a checkpoint at that step and a Preempted error."""
+    from jare_tf import settings
+    from jare_tf.training.image_trainer import ImageRun
+    from jare_tf.training.workdir import Preempted
+
+    real_save = tf.train.CheckpointManager.save
+
+    def save_then_sigterm(self, *args, **kwargs):
+        path = real_save(self, *args, **kwargs)
+        if kwargs.get("checkpoint_number") == at_step:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return path
+
+    monkeypatch.setattr(tf.train.CheckpointManager, "save", save_then_sigterm)
+    c = settings.load("C")
+    c.fake_data, c.batch_size, c.steps_per_execution, c.num_steps = True, 2, 1, 4
+    c.log_every, c.sample_every, c.checkpoint_every = 1, 0, 2
+    workdir = str(tmp_path / "run")
+    run = ImageRun(c, "gan")
+    if at_step == c.num_steps:
+        assert run.train(workdir, log=lambda line: None, verbose=0)["step"] == 4
+        assert json.load(open(os.path.join(workdir, "metrics.json")))["step"] == 4
+    else:
+        with pytest.raises(Preempted, match=f"checkpoint written at step {at_step}"):
+            run.train(workdir, log=lambda line: None, verbose=0)
+        assert not os.path.exists(os.path.join(workdir, "metrics.json"))
+    assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith(f"ckpt-{at_step}")
+    assert signal.getsignal(signal.SIGTERM) is not None and not os.path.exists(os.path.join(workdir, "LOCK"))
