@@ -1,7 +1,11 @@
 """jare-reproduce toy, every section, on shortened runs: the report and every figure it names are written."""
 
+import json
+import os
 import re
 import struct
+import subprocess
+import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -60,6 +64,7 @@ def test_every_section_writes_its_tables_and_figures(tmp_path, monkeypatch):
     monkeypatch.setattr(toy_report, "MOG_STEPS", 40)
     monkeypatch.setattr(toy_report, "MOG_VARIANT_STEPS", 20)
     monkeypatch.setattr(toy_report, "MOG_SNAPSHOT", 20)
+    monkeypatch.setattr(toy_report, "MOG_FINE_SNAPSHOT", 10)
     path = toy_report.Report(str(tmp_path / "report"), str(tmp_path / "runs"), log=lambda s: None).write(
         list(toy_report.SECTIONS))
     text = open(path).read()
@@ -71,9 +76,51 @@ def test_every_section_writes_its_tables_and_figures(tmp_path, monkeypatch):
         width, height = png_size(tmp_path / "report" / fig)
         assert width >= 0.8 * plots.MIN_PIXELS[0] and height >= 0.8 * plots.MIN_PIXELS[1], (fig, width, height)
     assert "| gan |" in text and "| JARE (γ 1) |" in text
+    assert "Scale-aware view:" in text and "latent variance 2r = 20" in text and "SimGD over 3 seeds" in text
+    assert text.count("_Made by `jare-reproduce toy --only=") == len(toy_report.SECTIONS)
+    assert "seconds |" not in text                               # timings live beside the markdown
+    timings = json.load(open(tmp_path / "report" / "toy" / "sections" / "fig8.timings.json"))
+    assert len(timings["seconds"]) == 6 and "jare_tf 0.1.0, commit" in timings["source"]
     # Rerunning one section replaces that part only.
     report = toy_report.Report(str(tmp_path / "report"), str(tmp_path / "runs"), log=lambda s: None)
     again = open(report.write(["fig1"])).read()
     tail = text.index("## Isotropic Gaussian, Fig. 5")       # everything after fig1 is kept as it was
     assert again[again.index("## Isotropic Gaussian, Fig. 5"):] == text[tail:]
     assert again.splitlines()[2] == text.splitlines()[2]       # the header still lists every section
+
+
+SHORT_REPORT = """
+import sys
+from jare_tf import settings
+from jare_tf.reports import toy_report
+real_load = settings.load
+def short(setting):
+    c = real_load(setting)
+    c.num_steps, c.spectrum_every = 40, 0
+    if setting.startswith("mog"):
+        c.model.widths, c.data.eval_samples = (8,), 200
+    return c
+toy_report.settings.load = short
+toy_report.MOG_STEPS, toy_report.MOG_SNAPSHOT, toy_report.MOG_FINE_SNAPSHOT = 60, 20, 10
+toy_report.Report(sys.argv[1], sys.argv[2], log=lambda s: None).write(["fig1", "fig2", "dirac"])
+"""
+
+
+def test_two_runs_of_a_section_give_byte_identical_markdown(tmp_path):
+    """Two processes, fresh workdirs, the same seed: every fragment and toy.md are equal byte for byte (the
+    timings, which differ, are in the separate .timings.json files)."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    texts = []
+    for attempt in ("a", "b"):
+        report, runs = tmp_path / attempt / "report", tmp_path / attempt / "runs"
+        proc = subprocess.run([sys.executable, "-c", SHORT_REPORT, str(report), str(runs)], capture_output=True,
+                              text=True, env=env, timeout=900)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        fragments = report / "toy" / "sections"
+        texts.append({name: (fragments / name).read_bytes() for name in sorted(os.listdir(fragments))
+                      if name.endswith(".md")} | {"toy.md": (report / "toy.md").read_bytes()})
+    assert sorted(texts[0]) == ["dirac.md", "fig1.md", "fig2.md", "toy.md"]
+    for name in texts[0]:
+        assert texts[0][name] == texts[1][name], name
+    assert b"SimGD over 3 seeds" in texts[0]["fig2.md"] and b"_Made by `jare-reproduce toy --only=fig2` at" in \
+        texts[0]["fig2.md"]

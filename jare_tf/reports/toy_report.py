@@ -4,15 +4,18 @@ Sections (each can be run alone with --only):
   fig1    isotropic Gaussian, μ = 4, σ² = 0.04: gan vs conopt vs jare (JARE paper Fig. 1)
   fig5    isotropic, σ = 0.2, μ ∈ {2, 4, 6} (Fig. 5; ConOpt's η_max drops below the step at μ = 6)
   fig6    isotropic, μ = 2, σ ∈ {0.5, 0.7} (Fig. 6)
-  fig2    mixture of Gaussians, r = 2, γ = 10: gan, conopt, jare to 20,000 steps (Fig. 2)
+  fig2    mixture of Gaussians, r = 2, γ = 10: gan, conopt, jare to 20,000 steps (Fig. 2); SimGD over 3 seeds
   fig7    mixture of Gaussians, r = 2, γ = 1000 (Fig. 7)
-  fig8    mixture of Gaussians, r = 10, γ = 1000 (Fig. 8)
+  fig8    mixture of Gaussians, r = 10, γ = 1000 (Fig. 8): gan, conopt, jare; latent variance r and 2r
+The MoG sections show a strict view (3 std of a mode) and a scale-aware one (distances over r; evaluation/
+toy_metrics.py).
   dirac   the Dirac-GAN: Table 1 and Fig. 3 of Mescheder et al. 2018, and the JARE paper's Appendix C
   nk      streamlines of Nagarajan & Kolter's Fig. 3 (GAN and WGAN, generator-only η ∈ {0, .25, .5, 1})
 
 Every number and figure in the report is computed by this module from runs it makes. Each section writes its own
 fragment (toy/sections/<section>.md) and toy.md is assembled from the fragments, so rerunning one section
-replaces exactly that part; the committed docs/results/toy.md is what the command wrote.
+replaces exactly that part; the committed docs/results/toy.md is what the command wrote, and each section names
+the commit that made it (Report.write).
 """
 
 import json
@@ -39,6 +42,8 @@ ISO_NORMS = {"d_norm": ("discriminator distance d_norm", "‖θ − θ*‖ (log 
 MOG_STEPS = 20000          # Fig. 2 runs, shown to 20k (the paper stops at 10k)
 MOG_VARIANT_STEPS = 10000  # Fig. 7 / 8 variants
 MOG_SNAPSHOT = 2000        # sample densities and per-mode coverage every 2k steps (Fig. 2's panels)
+MOG_FINE_SNAPSHOT = 500    # samples saved every 500 steps: the scale-aware curves and the SimGD seed study
+SIMGD_SEEDS = (0, 1, 2)    # fig2: SimGD over these seeds (the paper: it oscillates among modes)
 
 # (label, method, overrides) — the rows of Table 1 and Fig. 3 of Mescheder et al. 2018 and of Appendix C.
 DIRAC_RUNS = [
@@ -105,6 +110,13 @@ class Report:
         self.figdir = os.path.join(report_dir, "toy")
         os.makedirs(self.figdir, exist_ok=True)
         self.lines: List[str] = []
+        self.timings: Dict[str, float] = {}      # run -> wall-clock seconds, written beside the markdown
+
+    def run(self, setting: str, method: str, workdir: str, overrides: Dict[str, object]):
+        """One training run of a section (module-level `run`), its wall-clock time kept out of the markdown."""
+        config, result, history = run(setting, method, workdir, overrides, self.log)
+        self.timings[os.path.relpath(workdir, self.workdir)] = round(result["seconds"], 1)
+        return config, result, history
 
     def figure(self, fig, name: str, caption: str, labelled: bool = True):
         """Save a figure after checking it is readable (plots.check_readable) and link it from the report."""
@@ -117,19 +129,19 @@ class Report:
     # --- isotropic --------------------------------------------------------------------------------------------
     def isotropic(self, title: str, cases: List[Tuple[float, float]], tag: str):
         """cases: (μ, σ²) pairs; one column of curves per case."""
-        self.lines += [f"## {title}", "", "| μ | σ² | method | g_norm | d_norm | η_max at the equilibrium | "
-                       "seconds |", "|---|---|---|---|---|---|---|"]
+        self.lines += [f"## {title}", "", "| μ | σ² | method | g_norm | d_norm | η_max at the equilibrium |",
+                       "|---|---|---|---|---|---|"]
         fig, axes = plt.subplots(2, len(cases), figsize=(max(6.4, 4.8 * len(cases)), 6.4), squeeze=False,
                                  constrained_layout=True)
         for col, (mu, sigma2) in enumerate(cases):
             for method in ISO_METHODS:
                 wd = os.path.join(self.workdir, tag, f"mu{mu:g}_s{sigma2:g}_{method}")
-                config, result, history = run("isotropic", method, wd,
-                                              {"data.mu": mu, "data.sigma2": sigma2}, self.log)
+                config, result, history = self.run("isotropic", method, wd,
+                                                   {"data.mu": mu, "data.sigma2": sigma2})
                 eta = eta_max_at_equilibrium(method, mu, sigma2,
                                              settings.method_options(config, method).get("gamma", 0.0))
                 self.lines.append(f"| {mu:g} | {sigma2:g} | {method} | {fmt(result['g_norm'])} | "
-                                  f"{fmt(result['d_norm'])} | {fmt(eta)} | {result['seconds']:.1f} |")
+                                  f"{fmt(result['d_norm'])} | {fmt(eta)} |")
                 for row, key in enumerate(("d_norm", "g_norm")):
                     y = np.maximum(np.array(history[key], dtype=float), 1e-8)
                     axes[row, col].semilogy(history["step"], y, label=method)
@@ -148,10 +160,10 @@ class Report:
         "fig7": ("r = 2, γ = 1000 (Fig. 7)", {"method.options.conopt.gamma": 1000.0,
                                               "method.options.jare.gamma": 1000.0}, ("conopt", "jare"),
                  "MOG_VARIANT_STEPS"),
-        # The paper's latent N(0, rI) scales with the radius.
+        # The paper's latent N(0, rI) scales with the radius; SimGD is the baseline the views must tell apart.
         "fig8": ("r = 10, γ = 1000 (Fig. 8)", {"method.options.conopt.gamma": 1000.0,
                                                "method.options.jare.gamma": 1000.0, "data.radius": 10.0,
-                                               "data.latent_variance": 10.0}, ("conopt", "jare"),
+                                               "data.latent_variance": 10.0}, ("gan", "conopt", "jare"),
                  "MOG_VARIANT_STEPS"),
     }
 
@@ -159,76 +171,151 @@ class Report:
         title, overrides, method_list, steps_name = self.MOG_RUNS[section]
         steps = globals()[steps_name]
         self.lines += [f"## Mixture of Gaussians, {title}", "",
-                       "Metrics on 2,500 samples from fixed latents: a sample is high-quality within 3 std of its "
-                       "nearest mode; a mode is covered by ≥ 20 high-quality samples (this project's convention).",
-                       ""]
-        curves, kdes, per_mode_rows = {}, {}, []
+                       "Metrics on 2,500 samples from fixed latents, in two views. **Strict** (this project's "
+                       "convention): a sample is high-quality within 3 std (0.18) of its nearest mode; a mode is "
+                       f"covered by ≥ {toy_metrics.MIN_SAMPLES_PER_MODE} high-quality samples. **Scale-aware**: "
+                       "each sample's distance to its nearest mode over the radius r (median and 90th percentile), "
+                       f"and the modes with ≥ {toy_metrics.MIN_SAMPLES_PER_MODE} samples within "
+                       f"{toy_metrics.LOOSE_RADIUS:g}·r. At r = 2 the two agree closely (0.1·r = 0.2 ≈ 3 std); "
+                       "at r = 10 3 std is 1.8% of r, so the strict count reads samples that gather around every "
+                       "mode, only still wider than 3 std, as missing: it cannot tell \"approaching\" from "
+                       "\"failed\". The paper's panels are densities, which show the difference; so does the "
+                       "scale-aware view.", ""]
+        slug = slugify(title.split(" (")[0])
+        self._mog_group(title, slug, overrides, method_list, steps)
+        if section == "fig8":
+            radius = overrides["data.radius"]
+            self.lines += [f"### The same with the reference code's latent variance 2r = {2 * radius:g}", "",
+                           "The paper samples z ~ N(0, r·I); the authors' code uses variance 2r. Everything else "
+                           "as above.", ""]
+            self._mog_group(f"{title.split(' (')[0]}, latent variance 2r", f"{slug}_latent_2r",
+                            dict(overrides, **{"data.latent_variance": 2 * radius}), method_list, steps)
+        if section == "fig2":
+            self._simgd_seeds(title, slug, overrides, steps)
+
+    def _mog_runs(self, slug, overrides, method_list, steps, seed=None):
+        """Train each method; its snapshots every MOG_FINE_SNAPSHOT steps: (step, samples, strict, scale-aware)."""
+        runs = {}
         for method in method_list:
-            wd = os.path.join(self.workdir, "mog", f"{slugify(title.split(' (')[0])}_{method}")
-            config, result, history = run("mog", method, wd, dict(
-                overrides, num_steps=steps, image_every=MOG_SNAPSHOT, log_every=MOG_SNAPSHOT // 4), self.log)
-            curves[method] = history
+            wd = os.path.join(self.workdir, "mog", f"{slug}_{method}" + (f"_seed{seed}" if seed is not None else ""))
+            extra = {"seed": seed} if seed is not None else {}
+            config, result, history = self.run("mog", method, wd, dict(
+                overrides, num_steps=steps, image_every=MOG_FINE_SNAPSHOT, log_every=MOG_SNAPSHOT // 4, **extra))
             centres = self._centres(config)
             snaps = []
-            for step in range(0, steps + 1, MOG_SNAPSHOT):
+            for step in range(0, steps + 1, MOG_FINE_SNAPSHOT):
                 samples = np.load(os.path.join(wd, f"samples_{step:07d}.npz"))["samples"]
-                snaps.append((step, samples, toy_metrics.mode_coverage(samples, centres, config.data.std)))
-            kdes[method] = (snaps, centres, config.data.radius)
-            per_mode_rows.append((method, snaps))
-        self._mog_tables(curves, per_mode_rows)
-        self._mog_figures(title, curves, kdes)
+                snaps.append((step, samples, toy_metrics.mode_coverage(samples, centres, config.data.std),
+                              toy_metrics.relative_spread(samples, centres, config.data.radius)))
+            runs[method] = (history, snaps, centres, config.data.radius)
+        return runs
+
+    def _mog_group(self, title, slug, overrides, method_list, steps):
+        runs = self._mog_runs(slug, overrides, method_list, steps)
+        self._mog_tables(runs)
+        self._mog_figures(title, slug, runs)
 
     @staticmethod
     def _centres(config):
         from jare_tf.data import synthetic
         return synthetic.ring_centres(config.data.num_modes, config.data.radius).numpy()
 
-    def _mog_tables(self, curves, per_mode_rows):
-        steps = [s for s in curves[next(iter(curves))]["step"] if s % MOG_SNAPSHOT == 0]
-        self.lines += ["| method | " + " | ".join(f"{s / 1000:g}k" for s in steps) + " |",
-                       "|---|" + "---|" * len(steps)]
-        for method, history in curves.items():
-            cells = [f"{history['modes_covered'][history['step'].index(s)]}/8, "
-                     f"{history['high_quality_fraction'][history['step'].index(s)]:.2f}" for s in steps]
-            self.lines.append(f"| {method} | " + " | ".join(cells) + " |")
-        self.lines += ["", "(modes covered, high-quality fraction) at each step.", ""]
-        for method, snaps in per_mode_rows:
-            covered = [sorted(np.nonzero(np.array(c["per_mode"]) >= toy_metrics.MIN_SAMPLES_PER_MODE)[0].tolist())
-                       for _, _, c in snaps]
+    @staticmethod
+    def _covered(strict) -> List[int]:
+        return np.nonzero(np.array(strict["per_mode"]) >= toy_metrics.MIN_SAMPLES_PER_MODE)[0].tolist()
+
+    @staticmethod
+    def _set(modes) -> str:
+        return "{" + ",".join(map(str, modes)) + "}"
+
+    def _mog_tables(self, runs):
+        coarse = {m: [snap for snap in snaps if snap[0] % MOG_SNAPSHOT == 0] for m, (_, snaps, _, _) in runs.items()}
+        steps = [snap[0] for snap in next(iter(coarse.values()))]
+        head = ["| method | " + " | ".join(f"{s / 1000:g}k" for s in steps) + " |", "|---|" + "---|" * len(steps)]
+        self.lines += ["Strict view:", ""] + head
+        for method, snaps in coarse.items():
+            self.lines.append(f"| {method} | " + " | ".join(
+                f"{strict['modes_covered']}/8, {strict['high_quality_fraction']:.2f}" for _, _, strict, _ in snaps)
+                + " |")
+        self.lines += ["", "(modes covered, high-quality fraction) at each step.", "", "Scale-aware view:", ""] + head
+        for method, snaps in coarse.items():
+            self.lines.append(f"| {method} | " + " | ".join(
+                f"{view['median_rel']:.3f}, {view['p90_rel']:.3f}, {view['loose_modes']}/8"
+                for _, _, _, view in snaps) + " |")
+        self.lines += ["", f"(median and 90th percentile of the distance to the nearest mode over r, modes with ≥ "
+                       f"{toy_metrics.MIN_SAMPLES_PER_MODE} samples within {toy_metrics.LOOSE_RADIUS:g}·r) at each "
+                       f"step.", ""]
+        for method, snaps in coarse.items():
+            covered = [self._covered(strict) for _, _, strict, _ in snaps]
             changes = sum(a != b for a, b in zip(covered[1:], covered[2:]))
             visited = sorted(set(m for c in covered for m in c))
-            last = covered[-1]
             settled = len(covered) >= 4 and covered[-1] == covered[-2] == covered[-3]
+            view = snaps[-1][3]
             self.lines.append(
-                f"- **{method}**: modes covered at each snapshot after the start: "
-                + "; ".join("{" + ",".join(map(str, c)) + "}" for c in covered[1:])
-                + f". Modes visited at some point: {len(visited)}/8; the covered set changes {changes} time{'s' if changes != 1 else ''} "
-                f"between consecutive snapshots; at the end {len(last)}/8 modes are covered"
-                + ("; the set has not changed over the last three snapshots (it settles)." if settled
-                   else "; the set is still changing."))
+                f"- **{method}**: modes covered (strict) at each snapshot after the start: "
+                + "; ".join(self._set(c) for c in covered[1:])
+                + f". Modes visited at some point: {len(visited)}/8; the covered set changes {changes} "
+                f"time{'s' if changes != 1 else ''} between consecutive snapshots; at the end {len(covered[-1])}/8 "
+                f"modes are covered" + ("; the set has not changed over the last three snapshots (it settles)"
+                                        if settled else "; the set is still changing")
+                + f". Scale-aware at the end: median distance {view['median_rel']:.3f}·r, 90% within "
+                f"{view['p90_rel']:.3f}·r, {view['loose_modes']}/8 modes within {toy_metrics.LOOSE_RADIUS:g}·r.")
+        final_strict = {m: snaps[-1][2]["modes_covered"] for m, snaps in coarse.items()}
+        final_loose = {m: snaps[-1][3]["loose_modes"] for m, snaps in coarse.items()}
+        if len(set(final_strict.values())) == 1 and len(set(final_loose.values())) > 1:
+            self.lines.append(
+                f"- The strict count gives every method {next(iter(final_strict.values()))}/8 at the end and cannot "
+                f"separate them; within {toy_metrics.LOOSE_RADIUS:g}·r the methods cover "
+                + ", ".join(f"{m} {n}/8" for m, n in final_loose.items()) + ".")
         self.lines.append("")
 
-    def _mog_figures(self, title, curves, kdes):
-        fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), constrained_layout=True)
-        for method, history in curves.items():
+    def _simgd_seeds(self, title, slug, overrides, steps):
+        """The paper says SimGD oscillates among modes: its covered set, every MOG_FINE_SNAPSHOT steps, over
+        SIMGD_SEEDS (seed 0 is the run above)."""
+        self.lines += [f"### SimGD over {len(SIMGD_SEEDS)} seeds ({title.split(' (')[0]}, {steps:,} steps)", "",
+                       f"Strict covered set every {MOG_FINE_SNAPSHOT:,} steps; a change is a snapshot whose set "
+                       f"differs from the one before (after the first {MOG_SNAPSHOT:,} steps).", "",
+                       "| seed | changes | distinct sets | modes visited | modes at the end | final set |",
+                       "|---|---|---|---|---|---|"]
+        all_changes = []
+        for seed in SIMGD_SEEDS:
+            runs = self._mog_runs(slug, overrides, ("gan",), steps, seed=seed if seed else None)
+            snaps = [snap for snap in runs["gan"][1] if snap[0] >= MOG_SNAPSHOT]
+            covered = [self._covered(strict) for _, _, strict, _ in snaps]
+            changes = sum(a != b for a, b in zip(covered, covered[1:]))
+            all_changes.append(changes)
+            visited = sorted(set(m for c in covered for m in c))
+            self.lines.append(f"| {seed} | {changes} of {len(covered) - 1} | {len(set(map(tuple, covered)))} | "
+                              f"{len(visited)}/8 | {len(covered[-1])}/8 | {self._set(covered[-1])} |")
+        self.lines += ["", f"Over the {len(SIMGD_SEEDS)} seeds the covered set changes {sum(all_changes)} times in "
+                       f"{len(SIMGD_SEEDS) * (len(covered) - 1)} consecutive snapshot pairs.", ""]
+
+    def _mog_figures(self, title, slug, runs):
+        fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), constrained_layout=True)
+        for method, (history, snaps, _, _) in runs.items():
             axes[0].plot(history["step"], history["modes_covered"], label=method)
             axes[1].plot(history["step"], history["high_quality_fraction"], label=method)
-        axes[0].set_title("modes covered", fontsize=9)
+            line, = axes[2].semilogy([s[0] for s in snaps], [s[3]["median_rel"] for s in snaps], label=f"{method} median")
+            axes[2].semilogy([s[0] for s in snaps], [s[3]["p90_rel"] for s in snaps], ls="--", color=line.get_color(),
+                             label=f"{method} 90%")
+        axes[0].set_title("modes covered (strict)", fontsize=9)
         axes[0].set_ylabel("modes with ≥ 20 samples within 3 std (of 8)", fontsize=8)
-        axes[1].set_title("high-quality fraction", fontsize=9)
+        axes[1].set_title("high-quality fraction (strict)", fontsize=9)
         axes[1].set_ylabel("samples within 3 std of a mode", fontsize=8)
+        axes[2].set_title("distance to the nearest mode (scale-aware)", fontsize=9)
+        axes[2].set_ylabel("distance / r (log scale)", fontsize=8)
         for ax in axes:
             ax.legend(fontsize=7)
             ax.set_xlabel("iteration", fontsize=8)
-        slug = slugify(title.split(" (")[0])
         self.figure(fig, f"mog_{slug}_curves.png", f"MoG {title}: curves")
-        n_cols = max(len(s[0]) for s in kdes.values())
-        fig, axes = plt.subplots(len(kdes), n_cols, figsize=(max(6.4, 1.9 * n_cols), max(3.8, 1.9 * len(kdes))),
+        kde = {m: [snap for snap in snaps if snap[0] % MOG_SNAPSHOT == 0] for m, (_, snaps, _, _) in runs.items()}
+        n_cols = max(len(s) for s in kde.values())
+        fig, axes = plt.subplots(len(kde), n_cols, figsize=(max(6.4, 1.9 * n_cols), max(3.8, 1.9 * len(kde))),
                                  squeeze=False, constrained_layout=True)
-        for row, (method, (snaps, centres, radius)) in enumerate(kdes.items()):
-            r = 2 * radius
-            for col, (step, samples, _) in enumerate(snaps):
-                plots.draw_density(axes[row, col], samples, (-r, r, -r, r), centres,
+        for row, (method, snaps) in enumerate(kde.items()):
+            r = 2 * runs[method][3]
+            for col, (step, samples, _, _) in enumerate(snaps):
+                plots.draw_density(axes[row, col], samples, (-r, r, -r, r), runs[method][2],
                                    f"{method} {step / 1000:g}k")
         self.figure(fig, f"mog_{slug}_kde.png", f"MoG {title}: sample densities (each panel spans ±2r; red "
                     f"crosses: the modes)", labelled=False)
@@ -244,8 +331,7 @@ class Report:
         fig, ax = plt.subplots(figsize=(6.4, 6.4), constrained_layout=True)
         for label, method, overrides in DIRAC_RUNS:
             slug = slugify(label)
-            _, result, history = run("dirac", method, os.path.join(self.workdir, "dirac", slug), overrides,
-                                     self.log)
+            _, result, history = self.run("dirac", method, os.path.join(self.workdir, "dirac", slug), overrides)
             converges = result["distance_ratio"] < 0.1
             self.lines.append(f"| {label} | {fmt(result['distance_ratio'])} | {fmt(result['tail_mean_ratio'])} | "
                               f"{'yes' if converges else 'no'} |")
@@ -314,16 +400,30 @@ class Report:
         return self.lines
 
     def write(self, sections) -> str:
-        """Run `sections`, store each as a fragment, and assemble toy.md from every fragment present."""
+        """Run `sections`, store each as a fragment, and assemble toy.md from every fragment present.
+
+        A fragment's first line names the package version and commit that made it, and it holds no timings, so
+        two runs of a section at one commit (in fresh workdirs) give byte-identical markdown; the runs'
+        wall-clock seconds and the machine go to toy/sections/<section>.timings.json."""
+        from jare_tf import provenance
         fragments = os.path.join(self.figdir, "sections")
         os.makedirs(fragments, exist_ok=True)
+        source = provenance.source_version()
         for name in sections:
-            _atomic_write(os.path.join(fragments, f"{name}.md"), "\n".join(self.section(name)).rstrip() + "\n")
+            self.timings = {}
+            lines = self.section(name)
+            lines.insert(1, f"_Made by `jare-reproduce toy --only={name}` at {source}._")
+            lines.insert(1, "")
+            _atomic_write(os.path.join(fragments, f"{name}.md"), "\n".join(lines).rstrip() + "\n")
+            _atomic_write(os.path.join(fragments, f"{name}.timings.json"), json.dumps(
+                {"machine": provenance.machine(), "source": source, "seconds": self.timings}, indent=2) + "\n")
         present = [n for n in SECTIONS if os.path.exists(os.path.join(fragments, f"{n}.md"))]
         header = ["# Toy reproductions", "",
                   "Generated by `jare-reproduce toy` (sections: " + ", ".join(present) + "); do not edit by hand. "
-                  "Per-run outputs (TensorBoard events, metrics.json, history.json) are under the command's "
-                  "--workdir.", ""]
+                  "Each section names the version and commit that made it; rerunning it there, in a fresh "
+                  "--workdir, reproduces its numbers exactly (runs finished in a reused --workdir are not "
+                  "retrained). The runs' wall-clock times are in toy/sections/<section>.timings.json, and per-run "
+                  "outputs (TensorBoard events, metrics.json, history.json) under the command's --workdir.", ""]
         body = [open(os.path.join(fragments, f"{n}.md"), encoding="utf-8").read() for n in present]
         path = os.path.join(self.report_dir, "toy.md")
         _atomic_write(path, "\n".join(header) + "\n" + "\n".join(body))
