@@ -2,6 +2,7 @@ r"""jare-spectrum: the spectrum of a method's game Jacobian at a known equilibri
 
     jare-spectrum --problem=isotropic --method=jare --gamma=10 --sigma2=0.04 --mu=4 --json
     jare-spectrum --problem=dirac --method=r1 --gamma=0.3
+    jare-spectrum --problem=isotropic --method=jare --gamma=10 --every=4 --step_size=1e-3 --json
 
 `isotropic` is the example of Sec. 4 of the JARE paper (x ~ N(v, σ²I), v = [0, …, μ], G(z) = z + φ,
 D(x) = θᵀx, zero-sum vanilla loss) at (φ*, θ*) = (v, 0); `dirac` is the Dirac-GAN of Mescheder et al. 2018 at
@@ -9,7 +10,9 @@ D(x) = θᵀx, zero-sum vanilla loss) at (φ*, θ*) = (v, 0); `dirac` is the Dir
 methods are analysed through the Jacobian A of their update vector field; methods with several stages (altgd,
 wgan/wgan_gp with n_d > 1) through the update operator F_h of a plain gradient step h, reported as
 (∂F_h/∂w − I)/h so that its eigenvalues compare with A's, together with the spectral radius of ∂F_h/∂w
-(below 1 iff the iteration contracts locally at that h; η_max is then null). With --json the last line of stdout is one JSON object
+(below 1 iff the iteration contracts locally at that h; η_max is then null). With --every=k (lazy
+regularisation, methods/lazy.py) the operator is the k-iteration one, F = F_reg ∘ F_plainᵏ⁻¹ with plain steps of
+--step_size, reported as (∂F/∂w − I)/(k·h), with its spectral radius ρ and the rate per iteration ρ^(1/k). With --json the last line of stdout is one JSON object
 with `eigenvalues` ([re, im] pairs), `zeta`, `tau` and `eta_max` (null where infinite).
 """
 
@@ -29,7 +32,7 @@ from jare_tf import methods  # noqa: E402  (TensorFlow is imported by compute(),
 PROBLEMS = ("isotropic", "dirac")
 DEFAULT_STEP = {"isotropic": 1e-3, "dirac": 0.2}
 #: Method options that may be given as flags; each is passed only when set on the command line.
-METHOD_OPTIONS = ("std", "num_draws", "clip", "n_d", "n_g", "order", "target")
+METHOD_OPTIONS = ("std", "num_draws", "clip", "n_d", "n_g", "order", "target", "every")
 
 flags.DEFINE_enum("problem", "isotropic", PROBLEMS, "Game at its equilibrium.")
 flags.DEFINE_string("method", "jare", "Update rule (see --helpfull for the list in the error message).")
@@ -48,6 +51,9 @@ flags.DEFINE_integer("n_d", None, "altgd/wgan/wgan_gp: discriminator steps per g
 flags.DEFINE_integer("n_g", None, "altgd: generator steps per iteration.")
 flags.DEFINE_string("order", None, "altgd: d_first or g_first.")
 flags.DEFINE_float("target", None, "wgan_gp: target gradient norm g0.")
+flags.DEFINE_integer("every", None, "Lazy regularisation (jare, conopt, gen_only, disc_only, r1, r2): the "
+                     "regulariser with weight k·γ on one iteration in k; analysed through the k-iteration operator "
+                     "F = F_reg ∘ F_plainᵏ⁻¹ with plain steps of --step_size.")
 flags.DEFINE_bool("json", False, "Print one JSON object as the last line of stdout.")
 
 FLAGS = flags.FLAGS
@@ -78,7 +84,13 @@ def compute() -> dict:
         game, batch = problems.dirac(family=family)
     batch = problems.with_expected_inputs(method, batch)
     stages = method.stages()
-    if len(stages) == 1 and stages[0].repeats == 1:
+    every = FLAGS.every or 1
+    if FLAGS["every"].present:
+        h = FLAGS.step_size or DEFAULT_STEP[FLAGS.problem]
+        f = jacobian.lazy_operator_jacobian(method, game, batch, h)
+        a = (f - np.eye(f.shape[0])) / (every * h)
+        operator = f"lazy_operator(every={every}, h={h:g})"
+    elif len(stages) == 1 and stages[0].repeats == 1:
         a = jacobian.vector_field_jacobian(method, game, batch)
         operator = "vector_field"
     else:
@@ -91,6 +103,8 @@ def compute() -> dict:
         # For a discrete operator the question is its spectral radius at this h, not a step-size bound.
         radius = spectrum.spectral_radius(f)
         result.update(eta_max=None, spectral_radius=radius, converges=radius < 1 - 1e-12)
+        if FLAGS["every"].present:
+            result.update(every=every, step_size=h, rate_per_iteration=radius ** (1.0 / every))
     result.update(problem=FLAGS.problem, method=FLAGS.method, gamma=FLAGS.gamma, loss=family, operator=operator)
     return result
 
@@ -100,7 +114,7 @@ def table(result: dict) -> str:
              f"{result['operator']})", "  eigenvalues:"]
     lines += [f"    {re:+.6g} {im:+.6g}i" for re, im in result["eigenvalues"]]
     for key, label in (("zeta", "phase factor ζ"), ("tau", "conditioning τ"), ("eta_max", "η_max"),
-                       ("spectral_radius", "ρ(∂F_h)")):
+                       ("spectral_radius", "ρ(∂F_h)"), ("rate_per_iteration", "rate ρ^(1/k)")):
         if key not in result:
             continue
         value = result[key]
@@ -123,7 +137,8 @@ def main(argv):
     try:
         config_checks.check_flags({n: FLAGS[n].value for n in ("gamma", "sigma2", "mu", "dim", "step_size",
                                                                *METHOD_OPTIONS)},
-                                  positive=("sigma2", "dim", "step_size", "std", "num_draws", "clip", "n_d", "n_g"),
+                                  positive=("sigma2", "dim", "step_size", "std", "num_draws", "clip", "n_d", "n_g",
+                                            "every"),
                                   non_negative=("gamma", "target"))
         result = compute()
     except ValueError as e:

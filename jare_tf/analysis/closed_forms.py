@@ -103,3 +103,31 @@ def dirac_instance_noise(sigma: float, fp: float = 0.5, fpp: float = -0.25) -> n
     """Lemma 3.2: f″(0)σ² ± √(f″(0)²σ⁴ − f′(0)²)."""
     root = np.sqrt(complex(fpp ** 2 * sigma ** 4 - fp ** 2))
     return np.array([fpp * sigma ** 2 + root, fpp * sigma ** 2 - root])
+
+
+def dirac_lazy_jare_rate(gamma: float, every: int, step_size: float, fp: float = 0.5) -> float:
+    """Per-iteration rate ρ^(1/k) of lazy JARE (or ConOpt) on the Dirac-GAN with every = k and step η.
+
+    At (0, 0) the plain step is I + ηA_plain = [[1, −ηf′], [ηf′, 1]] and the regularised one (weight kγ) is
+    I + ηA_reg = [[1 − ηkγf′², −ηf′], [ηf′, 1 − ηkγf′²]]. Both are a scaling times a rotation, so they commute
+    and the k-iteration operator F = F_reg ∘ F_plainᵏ⁻¹ is one too, with both eigenvalues of modulus
+        ρ = √((1 − ηkγf′²)² + η²f′²) · (1 + η²f′²)^((k−1)/2),
+    the product of the k steps' moduli. Per iteration: ρ^(1/k). See `dirac_lazy_jare_stable_gammas`.
+    """
+    a, k, eta = fp, int(every), step_size
+    rho = np.sqrt((1 - eta * k * gamma * a ** 2) ** 2 + (eta * a) ** 2) * (1 + (eta * a) ** 2) ** ((k - 1) / 2)
+    return float(rho ** (1.0 / k))
+
+
+def dirac_lazy_jare_stable_gammas(every: int, step_size: float, fp: float = 0.5):
+    """The γ for which lazy JARE/ConOpt converges locally on the Dirac-GAN (ρ < 1 above): with c = ηkγf′² and
+    R = (1 + η²f′²)^(1−k) − η²f′², ρ < 1 iff 1 − √R < c < 1 + √R. So the window of γ is
+    ((1 − √R), (1 + √R)) / (ηkf′²): it shrinks as 1/k, the regularised step overshooting once ηkγf′² passes
+    1 + √R (about 2); and when R ≤ 0 (k − 1 plain steps expand by more than one regularised step can undo) no γ
+    converges. Returns (γ_low, γ_high), or None when R ≤ 0."""
+    a, k, eta = fp, int(every), step_size
+    r = (1 + (eta * a) ** 2) ** (1 - k) - (eta * a) ** 2
+    if r <= 0:
+        return None
+    scale = eta * k * a ** 2
+    return float((1 - np.sqrt(r)) / scale), float((1 + np.sqrt(r)) / scale)

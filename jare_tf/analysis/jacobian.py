@@ -11,7 +11,7 @@ every stage, each followed by the projection; the iteration converges locally wh
 Jacobians are dense, so they are only formed for games with at most `MAX_DENSE_PARAMETERS` parameters.
 """
 
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -84,20 +84,37 @@ def vector_field_jacobian(method: base.Method, game: Game, batch: Dict[str, tf.T
 
 
 def update_operator_jacobian(method: base.Method, game: Game, batch: Dict[str, tf.Tensor], step_size: float,
-                             params: Optional[Players] = None, state: Optional[Players] = None) -> np.ndarray:
+                             params: Optional[Players] = None, state: Optional[Players] = None,
+                             iterations: Sequence[int] = ()) -> np.ndarray:
     """∂F_h/∂w: plain gradient steps of size h through every stage of the method, each step followed by the
-    method's projection (as the Updater applies it)."""
+    method's projection (as the Updater applies it).
+
+    iterations: when given, the operator is the composition of one such iteration per number t in order, each
+    with the inputs the trainer gives iteration t (`Method.iteration_inputs`). For a lazy method with every = k,
+    t = 1, …, k is F = F_reg ∘ F_plainᵏ⁻¹ (k − 1 plain iterations, then the one with weight k·γ): the
+    k-iteration operator whose spectral radius ρ decides local convergence, at the rate ρ^(1/k) per iteration
+    (`lazy_operator_jacobian`)."""
     params = game.params() if params is None else params
     state = game.state() if state is None else state
     _check_size(params)
+    batches = [dict(batch, **method.iteration_inputs(batch, t)) for t in iterations] or [batch]
 
     def operator(w):
         p = unflatten(w, params)
-        for stage in method.stages():
-            for _ in range(stage.repeats):
-                u = method.directions(game, p, state, batch, stage).updates
-                p = method.project(Players(*[q if ui is None else base.axpy(-step_size, ui, q)
-                                             for q, ui in zip(p, u)]))
+        for b in batches:
+            for stage in method.stages():
+                for _ in range(stage.repeats):
+                    u = method.directions(game, p, state, b, stage).updates
+                    p = method.project(Players(*[q if ui is None else base.axpy(-step_size, ui, q)
+                                                 for q, ui in zip(p, u)]))
         return flatten(p)
 
     return _dense_jacobian(operator, flatten(params))
+
+
+def lazy_operator_jacobian(method: base.Method, game: Game, batch: Dict[str, tf.Tensor], step_size: float,
+                           params: Optional[Players] = None, state: Optional[Players] = None) -> np.ndarray:
+    """∂F/∂w of the k-iteration operator F = F_reg ∘ F_plainᵏ⁻¹ of a lazy method (k = method.every; plain steps
+    of size η = step_size), through the method's own directions. k = 1 is F_h."""
+    every = getattr(method, "every", 1)
+    return update_operator_jacobian(method, game, batch, step_size, params, state, iterations=range(1, every + 1))

@@ -12,6 +12,8 @@ A Method is an update rule of the two-player game. It is split, as DESIGN.md req
 * `project(params)`: a post-step projection (WGAN's weight clipping); the identity by default.
 * `sample_inputs(batch, seed)`: the method's own randomness (WGAN-GP's α, instance noise) drawn statelessly
   from a seed, so a direction stays a function of its inputs.
+* `iteration_inputs(batch, t)`: inputs that are a function of the iteration number (lazy regularisation's t,
+  methods/lazy.py), filled by the trainers from their checkpointed step.
 
 Sign convention (the JARE paper's): θ (discriminator) ascends f and φ (generator) descends f, so with
 L_D = −f and L_G = f (or the non-saturating L_G) the directions of SimGD are u_φ = g_φ = ∇_φ L_G and
@@ -285,6 +287,11 @@ class Method(abc.ABC):
         Every input has the example axis first, like "real" and "z", so the input pipeline can draw them for
         the global batch and hand each replica its slice (`training.distribute.per_replica_dataset`).
         """
+        return {}
+
+    def iteration_inputs(self, batch: Dict[str, tf.Tensor], iteration) -> Dict[str, tf.Tensor]:
+        """Inputs that are a function of the iteration number (the trainer's checkpointed step): the lazy
+        methods' t (methods/lazy.py). None by default; like `sample_inputs`, each has the example axis first."""
         return {}
 
     def optimizer_overrides(self) -> Players:

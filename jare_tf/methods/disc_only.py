@@ -7,10 +7,10 @@ reference_spec B.7). Weight convention ½γ‖·‖². The generator loss it dif
 `Game.regularizer_generator_loss`.
 """
 
-from jare_tf.methods import base, gradient_norms
+from jare_tf.methods import base, gradient_norms, lazy
 
 
 @base.register("disc_only")
-class DiscriminatorOnly(base.Method):
-    def directions(self, game, params, state, batch, stage=base.SIMULTANEOUS[0], reducer=base.LOCAL):
-        return gradient_norms.regularised_directions(self, game, params, state, batch, reducer, "discriminator")
+class DiscriminatorOnly(lazy.LazyRegularised):
+    def regularised(self, game, params, state, batch, stage, reducer, gamma):
+        return gradient_norms.regularised_directions(self, game, params, state, batch, reducer, "discriminator", gamma)

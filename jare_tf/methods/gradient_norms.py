@@ -164,14 +164,15 @@ def _syncs_across_replicas(game) -> bool:
                for layer in layers(model))
 
 
-def regularised_directions(method: base.Method, game, params, state, batch, reducer, term: str):
-    """u = g + γ·∇(regulariser) for the players the term regularises; the other player keeps g. The method's
-    `hvp` attribute, where it has one, picks how the products are taken."""
+def regularised_directions(method: base.Method, game, params, state, batch, reducer, term: str, gamma: float):
+    """u = g + γ·∇(regulariser) for the players the term regularises (γ = `gamma`: the method's, or k times it
+    on a lazy method's regularised iteration); the other player keeps g. The method's `hvp` attribute, where it
+    has one, picks how the products are taken."""
     method.check_game(game)
     t = regulariser_gradients(game, params, state, batch, reducer, term, getattr(method, "hvp", DEFAULT_HVP))
     u_g, u_d = t.first.grad_g, t.first.grad_d
     if t.grad_g is not None:
-        u_g = base.axpy(method.gamma, t.grad_g, u_g)
+        u_g = base.axpy(gamma, t.grad_g, u_g)
     if t.grad_d is not None:
-        u_d = base.axpy(method.gamma, t.grad_d, u_d)
+        u_d = base.axpy(gamma, t.grad_d, u_d)
     return base.Directions(Players(u_g, u_d), t.first.state, t.scalars)

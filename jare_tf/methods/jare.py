@@ -15,14 +15,14 @@ through the recorded first-order pass, or forward-over-reverse with `tf.autodiff
 directions are the same, the cost differs (`gradient_norms`, docs/results/speed.md).
 """
 
-from jare_tf.methods import base, gradient_norms
+from jare_tf.methods import base, gradient_norms, lazy
 
 
 @base.register("jare")
-class JARE(base.Method):
-    def __init__(self, gamma: float = 0.0, hvp: str = gradient_norms.DEFAULT_HVP):
-        super().__init__(gamma)
+class JARE(lazy.LazyRegularised):
+    def __init__(self, gamma: float = 0.0, hvp: str = gradient_norms.DEFAULT_HVP, every: int = 1):
+        super().__init__(gamma, every)
         self.hvp = gradient_norms.check_hvp(hvp)
 
-    def directions(self, game, params, state, batch, stage=base.SIMULTANEOUS[0], reducer=base.LOCAL):
-        return gradient_norms.regularised_directions(self, game, params, state, batch, reducer, "both")
+    def regularised(self, game, params, state, batch, stage, reducer, gamma):
+        return gradient_norms.regularised_directions(self, game, params, state, batch, reducer, "both", gamma)

@@ -16,15 +16,16 @@ isotropic example and the Dirac-GAN), so its Jacobian there only reflects ε (Me
 import tensorflow as tf
 
 from jare_tf.games.game import Players
-from jare_tf.methods import base
+from jare_tf.methods import base, lazy
 
 
 @base.register("wgan_gp")
-class WGANGP(base.Method):
+class WGANGP(lazy.LazyRegularised):
     required_family = "wgan"
 
-    def __init__(self, gamma: float = 20.0, target: float = 1.0, epsilon: float = 1e-12, n_d: int = 1):
-        super().__init__(gamma)
+    def __init__(self, gamma: float = 20.0, target: float = 1.0, epsilon: float = 1e-12, n_d: int = 1,
+                 every: int = 1):
+        super().__init__(gamma, every)
         if epsilon <= 0:
             raise ValueError(f"wgan_gp needs epsilon > 0 inside the norm, got {epsilon}.")
         self.target, self.epsilon, self.n_d = float(target), float(epsilon), int(n_d)
@@ -36,7 +37,7 @@ class WGANGP(base.Method):
         real = batch["real"]
         return {"alpha": tf.random.stateless_uniform([tf.shape(real)[0]], seed=seed, dtype=real.dtype)}
 
-    def _penalty(self, p: base.Pass) -> tf.Tensor:
+    def _penalty(self, p: base.Pass, gamma: float) -> tf.Tensor:
         alpha = p.batch["alpha"]
         alpha = tf.reshape(alpha, [-1] + [1] * (p.x_real.shape.rank - 1))
         x_hat = alpha * p.x_real + (1.0 - alpha) * p.x_fake
@@ -46,10 +47,10 @@ class WGANGP(base.Method):
         grad = tape.gradient(logits, x_hat)  # per example: D has no cross-example layers
         sq = tf.reduce_sum(tf.reshape(tf.square(grad), [tf.shape(grad)[0], -1]), axis=1)
         norm = tf.sqrt(sq + base.scalar(self.epsilon, sq.dtype))
-        return 0.5 * base.scalar(self.gamma, sq.dtype) * tf.reduce_mean(tf.square(norm - self.target))
+        return 0.5 * base.scalar(gamma, sq.dtype) * tf.reduce_mean(tf.square(norm - self.target))
 
-    def directions(self, game, params, state, batch, stage=base.SIMULTANEOUS[0], reducer=base.LOCAL):
+    def regularised(self, game, params, state, batch, stage, reducer, gamma):
         self.check_game(game)
         fo = base.first_order(game, params, state, batch, players=stage.players,
-                              d_penalty=self._penalty if "d" in stage.players else None)
+                              d_penalty=(lambda p: self._penalty(p, gamma)) if "d" in stage.players else None)
         return base.Directions(Players(fo.grad_g, fo.grad_d), fo.state, fo.scalars)

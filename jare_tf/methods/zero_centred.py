@@ -15,7 +15,7 @@ reg_param = 10 is γ = 20 here) while its Dirac-GAN code keeps it (reference_spe
 import tensorflow as tf
 
 from jare_tf.games.game import Players
-from jare_tf.methods import base
+from jare_tf.methods import base, lazy
 
 
 def penalty(gamma: float, input_gradient: tf.Tensor) -> tf.Tensor:
@@ -24,13 +24,13 @@ def penalty(gamma: float, input_gradient: tf.Tensor) -> tf.Tensor:
     return 0.5 * base.scalar(gamma, per_example.dtype) * tf.reduce_mean(per_example)
 
 
-class ZeroCentredPenalty(base.Method):
+class ZeroCentredPenalty(lazy.LazyRegularised):
     #: "real" (R1) or "fake" (R2).
     samples = ""
 
-    def directions(self, game, params, state, batch, stage=base.SIMULTANEOUS[0], reducer=base.LOCAL):
+    def regularised(self, game, params, state, batch, stage, reducer, gamma):
         self.check_game(game)
         fo = base.first_order(game, params, state, batch,
-                              d_penalty=lambda p: penalty(self.gamma, p.input_gradient(self.samples)),
+                              d_penalty=lambda p: penalty(gamma, p.input_gradient(self.samples)),
                               watch_inputs=True)
         return base.Directions(Players(fo.grad_g, fo.grad_d), fo.state, fo.scalars)

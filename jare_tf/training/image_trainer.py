@@ -45,8 +45,10 @@ def sample_grid(samples: tf.Tensor) -> tf.Tensor:
 
 
 def with_method_inputs(method, batch: Dict[str, tf.Tensor], seed: int, step, k: int) -> Dict[str, tf.Tensor]:
-    """The k-th minibatch of a step with the method's own random inputs, drawn from (seed, step, k)."""
-    return dict(batch, **method.sample_inputs(batch, step_seed(seed + 2, step, k)))
+    """The k-th minibatch of a step with the method's own random inputs, drawn from (seed, step, k), and its
+    inputs that are a function of the step (lazy regularisation's iteration number)."""
+    return dict(batch, **method.sample_inputs(batch, step_seed(seed + 2, step, k)),
+                **method.iteration_inputs(batch, step))
 
 
 class Monitor(keras.callbacks.Callback):

@@ -61,6 +61,7 @@ class ToyRun:
         seed = synthetic.step_seed(self.config.seed, step, k)
         batch = self.setting.sample(self.config, seed)
         batch.update(self.method.sample_inputs(batch, tf.random.experimental.stateless_fold_in(seed, 7)))
+        batch.update(self.method.iteration_inputs(batch, step))
         return batch
 
     def _steps(self, start, stop):
