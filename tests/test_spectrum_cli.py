@@ -65,3 +65,18 @@ def test_multi_stage_methods_report_the_spectral_radius_of_the_update_operator()
 def test_wgan_gp_at_a_non_differentiable_equilibrium_is_refused():
     proc = run("--problem=dirac", "--method=wgan_gp", "--gamma=0.7")
     assert proc.returncode == 2 and "not differentiable" in proc.stderr
+
+
+def test_every_gives_the_lazy_operator_and_its_dirac_closed_form():
+    """--every=4 on the Dirac-GAN: ρ of the 4-iteration operator and its rate per iteration equal the closed
+    form (closed_forms.dirac_lazy_jare_rate) to float precision; γ = 10 at η = 0.2 is past the stable window."""
+    for gamma, converges in ((1.0, True), (10.0, False)):
+        result, _ = eigenvalues(run("--problem=dirac", "--method=jare", f"--gamma={gamma}", "--every=4",
+                                    "--step_size=0.2", "--json"))
+        rate = cf.dirac_lazy_jare_rate(gamma, 4, 0.2)
+        assert result["every"] == 4 and result["operator"] == "lazy_operator(every=4, h=0.2)"
+        assert abs(result["rate_per_iteration"] - rate) <= 1e-12 * rate
+        assert abs(result["spectral_radius"] - rate ** 4) <= 1e-12 * rate ** 4
+        assert result["converges"] is converges
+    proc = run("--problem=dirac", "--method=jare", "--every=0")
+    assert proc.returncode == 2 and "--every" in proc.stderr

@@ -11,6 +11,8 @@ The MoG sections show a strict view (3 std of a mode) and a scale-aware one (dis
 toy_metrics.py).
   dirac   the Dirac-GAN: Table 1 and Fig. 3 of Mescheder et al. 2018, and the JARE paper's Appendix C
   nk      streamlines of Nagarajan & Kolter's Fig. 3 (GAN and WGAN, generator-only η ∈ {0, .25, .5, 1})
+  lazy    lazy regularisation (every = k ∈ {1, 2, 4, 8, 16}) of JARE and ConOpt: the k-iteration operator's rate
+          and largest stable step, and runs (isotropic Fig. 1, Dirac-GAN, MoG r = 2)
 
 Every number and figure in the report is computed by this module from runs it makes. Each section writes its own
 fragment (toy/sections/<section>.md) and toy.md is assembled from the fragments, so rerunning one section
@@ -30,11 +32,15 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from jare_tf import methods, settings  # noqa: E402
-from jare_tf.analysis import jacobian, problems, spectrum  # noqa: E402
+from jare_tf.analysis import closed_forms, jacobian, problems, spectrum  # noqa: E402
 from jare_tf.evaluation import plots, toy_metrics  # noqa: E402
 from jare_tf.training.toy_trainer import ToyRun  # noqa: E402
 
-SECTIONS = ("fig1", "fig5", "fig6", "fig2", "fig7", "fig8", "dirac", "nk")
+SECTIONS = ("fig1", "fig5", "fig6", "fig2", "fig7", "fig8", "dirac", "nk", "lazy")
+LAZY_EVERY = (1, 2, 4, 8, 16)       # lazy: the regulariser on one iteration in k
+LAZY_MOG_EVERY = (1, 4)
+#: toy.md shows a section's measured times between these markers; everything outside them regenerates exactly.
+TIMINGS_BEGIN, TIMINGS_END = "<!-- timings: differ from run to run -->", "<!-- /timings -->"
 ISO_METHODS = ("gan", "conopt", "jare")
 #: The isotropic runs' distances to the equilibrium (φ*, θ*) = (v, 0) of Sec. 4: (panel title, axis label).
 ISO_NORMS = {"d_norm": ("discriminator distance d_norm", "‖θ − θ*‖ (log scale)"),
@@ -67,9 +73,13 @@ def override(config, path: str, value):
     node = config
     keys = path.split(".")
     for key in keys[:-1]:
+        if key not in node and keys[:2] == ["method", "options"]:
+            node[key] = {}
         node = node[key]
     if keys[-1] not in node:
-        raise KeyError(f"config has no {path}")
+        if keys[:2] != ["method", "options"] or len(keys) != 4:
+            raise KeyError(f"config has no {path}")
+        node[keys[-1]] = value      # a method option the setting leaves at the method's default (every=k)
     node[keys[-1]] = value
     return config
 
@@ -87,6 +97,67 @@ def run(setting: str, method: str, workdir: str, overrides: Dict[str, object], l
 def eta_max_at_equilibrium(method: str, mu: float, sigma2: float, gamma: float) -> float:
     game, batch = problems.isotropic(mu, sigma2)
     return spectrum.analyse(jacobian.vector_field_jacobian(methods.get(method, gamma=gamma), game, batch)).eta_max
+
+
+def lazy_analysis(setting: str, method: str, gamma: float, every: int, eta: float, config) -> Dict[str, float]:
+    """ρ of the k-iteration operator at step η through the method itself (jacobian.lazy_operator_jacobian), its
+    per-iteration rate, and η_max: the largest step below which ρ < 1 for all smaller steps, from the product
+    (I + ηA_reg(kγ))(I + ηA_plain)ᵏ⁻¹ of the two field Jacobians (equal to the operator's Jacobian at the
+    equilibrium; tests/methods/test_lazy.py)."""
+    if setting == "isotropic":
+        game, batch = problems.isotropic(config.data.mu, config.data.sigma2)
+    else:
+        game, batch = problems.dirac()
+    f = jacobian.lazy_operator_jacobian(methods.get(method, gamma=gamma, every=every), game, batch, eta)
+    rho = spectrum.spectral_radius(f)
+    a_plain = jacobian.vector_field_jacobian(methods.get("gan"), game, batch)
+    a_reg = jacobian.vector_field_jacobian(methods.get(method, gamma=every * gamma), game, batch)
+    eye = np.eye(a_plain.shape[0])
+
+    def radius(step):
+        return spectrum.spectral_radius((eye + step * a_reg) @ np.linalg.matrix_power(eye + step * a_plain,
+                                                                                      every - 1))
+
+    # The first unstable step on a geometric grid, then bisection between it and the last stable one.
+    grid = np.geomspace(1e-7, 10.0, 400)
+    stable = [radius(h) < 1 for h in grid]
+    if all(stable):
+        eta_max = float("inf")
+    elif not stable[0]:
+        eta_max = 0.0
+    else:
+        i = stable.index(False)
+        lo, hi = grid[i - 1], grid[i]
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if radius(mid) < 1 else (lo, mid)
+        eta_max = float(lo)
+    return {"rho": rho, "rate": rho ** (1.0 / every), "eta_max": eta_max}
+
+
+def run_distance_ratio(setting: str, history) -> float:
+    """A toy run's final over initial distance to its equilibrium."""
+    if setting == "isotropic":
+        d = np.hypot(np.array(history["g_norm"], float), np.array(history["d_norm"], float))
+    else:
+        d = np.array(history["distance"], float)
+    return float(d[-1] / d[0])
+
+
+def lazy_verdict(title: str, broken, eta: float) -> str:
+    """The section's plain statement, read off the analysis column."""
+    if not broken:
+        return (f"In {title} lazy regularisation keeps the local convergence of the exact method for every k "
+                f"here, at η = {eta:g}; the rate per iteration is in the table.")
+    by_method = {}
+    for method, k in broken:
+        by_method.setdefault(method, []).append(k)
+    parts = [f"{m} from k = {min(ks)}" + ("" if ks == [k for k in LAZY_EVERY if k >= min(ks)] else
+                                         f" (k = {', '.join(map(str, ks))})") for m, ks in by_method.items()]
+    return (f"In {title} the analysis shows lazy regularisation breaking at η = {eta:g} for " + "; ".join(parts)
+            + ": there the regularised step, weighted k·γ, overshoots (k·γ·η too large) or the k − 1 plain steps "
+            "expand more than it contracts; below that k lazy regularisation keeps the exact method's local "
+            "convergence, at the rate per iteration in the table.")
 
 
 def slugify(text: str) -> str:
@@ -379,6 +450,78 @@ class Report:
         self.lines += ["Without regularisation the WGAN field circles the equilibrium; with η > 0 it spirals in.",
                        ""]
 
+    # --- lazy regularisation ---------------------------------------------------------------------------------
+    def lazy(self):
+        self.lines += ["## Lazy regularisation: the regulariser on one iteration in k, with weight k·γ", "",
+                       "Iteration t applies the method with weight k·γ when t ≡ 0 (mod k) and plain SimGD "
+                       "directions otherwise (methods/lazy.py; StyleGAN2's lazy R1). Its local theory is the "
+                       "k-iteration operator F = F_reg ∘ F_plainᵏ⁻¹ at the equilibrium (plain steps of size η), "
+                       "whose Jacobian is (I + ηA_reg(kγ))(I + ηA_plain)ᵏ⁻¹ (A: the Jacobians of the update "
+                       "fields, by autodiff through the methods). ρ is its spectral radius: the iteration "
+                       "converges locally iff ρ < 1, at the rate ρ^(1/k) per iteration. η_max is the largest "
+                       "step below which ρ < 1 for every smaller step. The runs use the setting's step and "
+                       "iterations; a run converges when its final distance to the equilibrium is below 0.1 of "
+                       "the initial one.", ""]
+        cases = [("Isotropic Gaussian, Fig. 1 (μ = 4, σ² = 0.04)", "isotropic", {"data.mu": 4.0,
+                                                                               "data.sigma2": 0.04}, None),
+                 ("Dirac-GAN", "dirac", {}, None),
+                 ("Dirac-GAN, γ = 10 (Appendix C)", "dirac", {}, 10.0)]
+        timing_rows = []
+        for title, setting, overrides, gamma_override in cases:
+            self.lines += [f"### {title}", "",
+                           "| method | γ | k | ρ(F) at the run's η | rate ρ^(1/k) | closed form of the rate | η_max | "
+                           "analysis | final distance / initial (run) | run |",
+                           "|---|---|---|---|---|---|---|---|---|---|"]
+            broken, disagree, rows = [], [], 0
+            for method in ("jare", "conopt"):
+                for k in LAZY_EVERY:
+                    config = settings.load(setting)
+                    for path, value in overrides.items():
+                        override(config, path, value)
+                    gamma = gamma_override or settings.method_options(config, method)["gamma"]
+                    eta = float(config.optimizer.d["learning_rate"])
+                    analysis = lazy_analysis(setting, method, gamma, k, eta, config)
+                    extra = {f"method.options.{method}.every": k, f"method.options.{method}.gamma": gamma}
+                    wd = os.path.join(self.workdir, "lazy", slugify(title.split(" (")[0]) +
+                                      (f"_gamma{gamma:g}" if gamma_override else "") + f"_{method}_every{k}")
+                    _, result, history = self.run(setting, method, wd, dict(overrides, **extra))
+                    ratio = run_distance_ratio(setting, history)
+                    converges = analysis["rho"] < 1
+                    run_converges = ratio < 0.1
+                    timing_rows.append((title, method, k, result["seconds"] / config.num_steps))
+                    if not converges:
+                        broken.append((method, k))
+                    rows += 1
+                    if converges != run_converges:
+                        disagree.append(f"{method} k = {k}")
+                    closed = (fmt(closed_forms.dirac_lazy_jare_rate(gamma, k, eta), 6) if setting == "dirac"
+                              else "–")
+                    self.lines.append(
+                        f"| {method} | {gamma:g} | {k} | {fmt(analysis['rho'], 6)} | {fmt(analysis['rate'], 6)} | "
+                        f"{closed} | {fmt(analysis['eta_max'])} | "
+                        f"{'converges' if converges else 'does not converge'} | {fmt(ratio)} | "
+                        f"{'converges' if run_converges else 'does not converge'} |")
+            self.lines += ["", lazy_verdict(title, broken, eta),
+                           f"The runs agree with the local analysis in {rows - len(disagree)} of {rows} rows"
+                           + (f"; not in: {', '.join(disagree)} (the analysis is local, about the equilibrium; "
+                              f"a run starts away from it and may leave its basin, as ConOpt at large γ does "
+                              f"from the Dirac-GAN's start in the paper's Appendix C, or converge too slowly "
+                              f"for the 0.1 criterion in the run's iterations)." if disagree else "."), ""]
+        self._lazy_mog()
+        self.timing_lines = (["| case | method | k | ms per iteration |", "|---|---|---|---|"]
+                             + [f"| {t} | {m} | {k} | {1000 * s:.3f} |" for t, m, k, s in timing_rows])
+
+    def _lazy_mog(self):
+        title, overrides, _, _ = self.MOG_RUNS["fig2"]
+        self.lines += [f"### Mixture of Gaussians, {title.split(' (')[0]}: JARE, every ∈ "
+                       f"{{{', '.join(map(str, LAZY_MOG_EVERY))}}}, {MOG_VARIANT_STEPS:,} steps", ""]
+        runs = {}
+        for k in LAZY_MOG_EVERY:
+            one = self._mog_runs(f"lazy_r_2_every{k}", dict(overrides, **{"method.options.jare.every": k}),
+                                 ("jare",), MOG_VARIANT_STEPS)
+            runs[f"jare every={k}"] = one["jare"]
+        self._mog_tables(runs)
+
     def section(self, name: str) -> List[str]:
         self.lines = []
         if name == "fig1":
@@ -395,6 +538,8 @@ class Report:
             self.dirac()
         elif name == "nk":
             self.nk()
+        elif name == "lazy":
+            self.lazy()
         else:
             raise ValueError(f"Unknown section {name!r}; valid: {', '.join(SECTIONS)}.")
         return self.lines
@@ -410,13 +555,22 @@ class Report:
         os.makedirs(fragments, exist_ok=True)
         source = provenance.source_version()
         for name in sections:
-            self.timings = {}
+            self.timings, self.timing_lines = {}, []
             lines = self.section(name)
             lines.insert(1, f"_Made by `jare-reproduce toy --only={name}` at {source}._")
             lines.insert(1, "")
             _atomic_write(os.path.join(fragments, f"{name}.md"), "\n".join(lines).rstrip() + "\n")
+            machine = provenance.machine()
             _atomic_write(os.path.join(fragments, f"{name}.timings.json"), json.dumps(
-                {"machine": provenance.machine(), "source": source, "seconds": self.timings}, indent=2) + "\n")
+                {"machine": machine, "source": source, "seconds": self.timings}, indent=2) + "\n")
+            timing_md = os.path.join(fragments, f"{name}.timings.md")
+            if self.timing_lines:       # a section that reports its runs' times: shown with it, marked as such
+                _atomic_write(timing_md, "\n".join(
+                    [TIMINGS_BEGIN, "", f"Measured wall-clock time per iteration of the runs above, tracing included "
+                     f"(it varies from run to run; {machine}):", ""]
+                    + self.timing_lines + ["", TIMINGS_END]) + "\n")
+            elif os.path.exists(timing_md):
+                os.remove(timing_md)
         present = [n for n in SECTIONS if os.path.exists(os.path.join(fragments, f"{n}.md"))]
         header = ["# Toy reproductions", "",
                   "Generated by `jare-reproduce toy` (sections: " + ", ".join(present) + "); do not edit by hand. "
@@ -424,7 +578,11 @@ class Report:
                   "--workdir, reproduces its numbers exactly (runs finished in a reused --workdir are not "
                   "retrained). The runs' wall-clock times are in toy/sections/<section>.timings.json, and per-run "
                   "outputs (TensorBoard events, metrics.json, history.json) under the command's --workdir.", ""]
-        body = [open(os.path.join(fragments, f"{n}.md"), encoding="utf-8").read() for n in present]
+        body = []
+        for n in present:
+            body.append(open(os.path.join(fragments, f"{n}.md"), encoding="utf-8").read())
+            if os.path.exists(os.path.join(fragments, f"{n}.timings.md")):
+                body.append(open(os.path.join(fragments, f"{n}.timings.md"), encoding="utf-8").read())
         path = os.path.join(self.report_dir, "toy.md")
         _atomic_write(path, "\n".join(header) + "\n" + "\n".join(body))
         return path
