@@ -24,3 +24,7 @@ class ConOpt(lazy.LazyRegularised):
 
     def regularised(self, game, params, state, batch, stage, reducer, gamma):
         return gradient_norms.regularised_directions(self, game, params, state, batch, reducer, "consensus", gamma)
+
+    def lazy_directions(self, game, params, state, batch, stage, reducer, gamma, when):
+        return gradient_norms.regularised_directions(self, game, params, state, batch, reducer, "consensus", gamma,
+                                                     when)

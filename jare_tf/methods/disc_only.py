@@ -14,3 +14,7 @@ from jare_tf.methods import base, gradient_norms, lazy
 class DiscriminatorOnly(lazy.LazyRegularised):
     def regularised(self, game, params, state, batch, stage, reducer, gamma):
         return gradient_norms.regularised_directions(self, game, params, state, batch, reducer, "discriminator", gamma)
+
+    def lazy_directions(self, game, params, state, batch, stage, reducer, gamma, when):
+        return gradient_norms.regularised_directions(self, game, params, state, batch, reducer, "discriminator", gamma,
+                                                     when)

@@ -59,12 +59,16 @@ class Terms(NamedTuple):
 
 
 def regulariser_gradients(game, params: Players, state: Players, batch, reducer: base.VectorReducer,
-                          term: str, hvp: str = DEFAULT_HVP) -> Terms:
+                          term: str, hvp: str = DEFAULT_HVP, when: Optional[tf.Tensor] = None) -> Terms:
     """Plain gradients plus the gradient of one regulariser.
 
     term: "generator" (∇_φ R_G only), "discriminator" (∇_θ R_D only), "both" (∇_φ R_G and ∇_θ R_D: JARE) or
       "consensus" (∇_φ R and ∇_θ R: ConOpt).
     hvp: "reverse" or "forward" (see the module docstring); the results agree.
+    when: lazy regularisation (methods/lazy.py): a boolean tensor; the second-order products are taken inside a
+      tf.cond on it and are zero where it is false. The first-order pass, the all-reduced vectors v and the
+      regulariser values stay outside the cond, so they are computed on every iteration and no all-reduce sits
+      inside a branch (MirroredStrategy's merge_call cannot run there).
     """
     reverse = check_hvp(hvp) == "reverse"
     if not reverse:
@@ -79,31 +83,59 @@ def regulariser_gradients(game, params: Players, state: Players, batch, reducer:
     v_g = reducer.global_mean(fo.grad_g_reg)
     scalars = dict(fo.scalars)
     r_g, r_d = base.half_sq_norm(v_d), base.half_sq_norm(v_g)
-    grad_g = grad_d = None
     if term == "consensus":
-        if reverse:
-            both = base.vjp(tape, list(fo.grad_d) + list(fo.grad_g_reg), list(params.g) + list(params.d),
-                            list(v_d) + list(v_g))
-            grad_g, grad_d = both[:len(params.g)], both[len(params.g):]
-        else:
+        scalars["reg/consensus"] = r_g + r_d
+    if term in ("generator", "both"):
+        scalars["reg/generator"] = r_g
+    if term in ("discriminator", "both"):
+        scalars["reg/discriminator"] = r_d
+
+    def second_order():
+        """(∇_φ R, ∇_θ R) of the term; None for a player the term leaves alone."""
+        if term == "consensus":
+            if reverse:
+                both = base.vjp(tape, list(fo.grad_d) + list(fo.grad_g_reg), list(params.g) + list(params.d),
+                                list(v_d) + list(v_g))
+                return both[:len(params.g)], both[len(params.g):]
             # ∇R = (∂g_θ/∂w)ᵀv_d + (∂g_φ/∂w)ᵀv_g: the θ-tangent derivative of ∇_w L_D plus the φ-tangent one
             # of ∇_w L_G^reg.
             from_d = loss_hvp(game, params, state, batch, "d", "d", v_d, ("g", "d"))
             from_g = loss_hvp(game, params, state, batch, "g", "g", v_g, ("g", "d"))
-            grad_g = [a + b for a, b in zip(from_d[0], from_g[0])]
-            grad_d = [a + b for a, b in zip(from_d[1], from_g[1])]
-        scalars["reg/consensus"] = r_g + r_d
-    else:
+            return [a + b for a, b in zip(from_d[0], from_g[0])], [a + b for a, b in zip(from_d[1], from_g[1])]
+        grad_g = grad_d = None
         if term in ("generator", "both"):
             grad_g = (base.vjp(tape, fo.grad_d, params.g, v_d) if reverse
                       else loss_hvp(game, params, state, batch, "d", "d", v_d, ("g",))[0])
-            scalars["reg/generator"] = r_g
         if term in ("discriminator", "both"):
             grad_d = (base.vjp(tape, fo.grad_g_reg, params.d, v_g) if reverse
                       else loss_hvp(game, params, state, batch, "g", "g", v_g, ("d",))[0])
-            scalars["reg/discriminator"] = r_d
-    del tape
+        return grad_g, grad_d
+
+    if when is None:
+        grad_g, grad_d = second_order()
+    else:
+        layout = (term != "discriminator", term != "generator")     # which players the term regularises
+        grad_g, grad_d = _cond_or_zeros(when, second_order, params, layout)
     return Terms(fo, grad_g, grad_d, scalars)
+
+
+def _cond_or_zeros(when, second_order, params: Players, layout):
+    """second_order() where `when` holds, zeros of its shapes elsewhere, for the players `layout` marks (a
+    tf.cond; executing eagerly only the branch taken runs)."""
+    def taken():
+        return [t for o in second_order() if o is not None for t in o]
+
+    def skipped():
+        return [tf.zeros_like(w) for present, group in zip(layout, params) if present for w in group]
+
+    if tf.executing_eagerly():
+        flat = taken() if bool(when) else skipped()
+    else:
+        flat = tf.cond(when, taken, skipped)
+    flat, out = list(flat), []
+    for present, group in zip(layout, params):
+        out.append([flat.pop(0) for _ in group] if present else None)
+    return tuple(out)
 
 
 def _losses(game, params: Players, state: Players, batch):
@@ -148,13 +180,13 @@ def check_forward_mode(game, replicas: int) -> None:
     """Refuse hvp='forward' on a game whose forward pass all-reduces across `replicas` > 1 (synchronised batch
     norm). The trainers call it when they build the run, before anything is written to the workdir; the
     regulariser calls it again when it traces, for callers of the Python API."""
-    if replicas > 1 and _syncs_across_replicas(game):
+    if replicas > 1 and syncs_across_replicas(game):
         raise ValueError("hvp='forward' cannot differentiate through batch statistics synchronised across "
                          "replicas (tf.autodiff.ForwardAccumulator carries no tangent through all_reduce); use "
                          "hvp='reverse', or sync_batch_norm=False.")
 
 
-def _syncs_across_replicas(game) -> bool:
+def syncs_across_replicas(game) -> bool:
     """Whether a layer of either player all-reduces inside its forward pass (synchronised batch norm)."""
     def layers(layer):
         yield layer
@@ -164,12 +196,14 @@ def _syncs_across_replicas(game) -> bool:
                for layer in layers(model))
 
 
-def regularised_directions(method: base.Method, game, params, state, batch, reducer, term: str, gamma: float):
+def regularised_directions(method: base.Method, game, params, state, batch, reducer, term: str, gamma: float,
+                           when: Optional[tf.Tensor] = None):
     """u = g + γ·∇(regulariser) for the players the term regularises (γ = `gamma`: the method's, or k times it
-    on a lazy method's regularised iteration); the other player keeps g. The method's `hvp` attribute, where it
+    on a lazy method's regularised iteration, `when` that iteration: see regulariser_gradients); the other
+    player keeps g. The method's `hvp` attribute, where it
     has one, picks how the products are taken."""
     method.check_game(game)
-    t = regulariser_gradients(game, params, state, batch, reducer, term, getattr(method, "hvp", DEFAULT_HVP))
+    t = regulariser_gradients(game, params, state, batch, reducer, term, getattr(method, "hvp", DEFAULT_HVP), when)
     u_g, u_d = t.first.grad_g, t.first.grad_d
     if t.grad_g is not None:
         u_g = base.axpy(gamma, t.grad_g, u_g)

@@ -26,3 +26,7 @@ class JARE(lazy.LazyRegularised):
 
     def regularised(self, game, params, state, batch, stage, reducer, gamma):
         return gradient_norms.regularised_directions(self, game, params, state, batch, reducer, "both", gamma)
+
+    def lazy_directions(self, game, params, state, batch, stage, reducer, gamma, when):
+        return gradient_norms.regularised_directions(self, game, params, state, batch, reducer, "both", gamma,
+                                                     when)

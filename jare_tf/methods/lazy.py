@@ -14,7 +14,11 @@ uninterrupted one, under any number of replicas, with no state kept in Python. T
 branches is a `tf.cond`, so a plain iteration costs a plain gradient step, and every replica takes the same
 branch (the iteration is the same on all), so the regulariser's all-reduces stay matched.
 
-On a plain iteration the regulariser is not evaluated: its scalars (reg/...) read 0 there.
+On a plain iteration the regulariser's derivative is not taken. The gradient-norm methods (jare, conopt,
+gen_only, disc_only) compute their first-order pass, the all-reduced vectors and the regulariser values on every
+iteration and branch only around the second-order products, so their reg/... scalars are real on every
+iteration and no all-reduce sits inside a branch; the penalties (r1, r2, wgan_gp) branch around the whole
+direction, and their reg/d_penalty reads 0 on plain iterations.
 
 StyleGAN2 also rescales Adam for the lazy generator/discriminator steps (β₁ → β₁^c, β₂ → β₂^c and lr → c·lr
 with c = k/(k+1)), because it applies the regulariser as a separate optimizer step. Here the regulariser is part
@@ -25,7 +29,7 @@ The local theory of the k-iteration operator F = F_reg ∘ F_plainᵏ⁻¹ is `j
 lazy_operator_jacobian` (jare-spectrum --every=k).
 """
 
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 import tensorflow as tf
 
@@ -58,17 +62,38 @@ class LazyRegularised(base.Method):
         n = tf.shape(batch["real"])[0]
         return {ITERATION: tf.fill([n], tf.cast(iteration, tf.int32))}
 
-    def directions(self, game, params, state, batch, stage=base.SIMULTANEOUS[0], reducer=base.LOCAL):
+    def regularise_now(self, batch: Dict[str, tf.Tensor]) -> Optional[tf.Tensor]:
+        """None for every = 1 (always regularised); otherwise whether this minibatch's iteration t ≡ 0 mod k."""
         if self.every == 1:
-            return self.regularised(game, params, state, batch, stage, reducer, self.gamma)
+            return None
         if ITERATION not in batch:
             raise ValueError(f"{self.name} with every={self.every} needs the iteration number in its minibatch "
                              f"(batch[{ITERATION!r}], from Method.iteration_inputs); the trainers add it.")
+        return tf.equal(tf.math.floormod(batch[ITERATION][0], self.every), 0)
+
+    def directions(self, game, params, state, batch, stage=base.SIMULTANEOUS[0], reducer=base.LOCAL):
+        when = self.regularise_now(batch)
+        if when is None:
+            return self.regularised(game, params, state, batch, stage, reducer, self.gamma)
         self.check_game(game)
-        regularise = tf.equal(tf.math.floormod(batch[ITERATION][0], self.every), 0)
-        return cond(regularise,
-                    lambda: self.regularised(game, params, state, batch, stage, reducer, self.every * self.gamma),
+        return self.lazy_directions(game, params, state, batch, stage, reducer, self.every * self.gamma, when)
+
+    def lazy_directions(self, game, params, state, batch, stage, reducer, gamma, when) -> base.Directions:
+        """The directions of iteration t: a tf.cond between the regularised and the plain directions. Methods
+        whose regulariser all-reduces (the gradient-norm family) override it to keep those all-reduces out of
+        the branches (gradient_norms.regulariser_gradients)."""
+        return cond(when, lambda: self.regularised(game, params, state, batch, stage, reducer, gamma),
                     lambda: plain(game, params, state, batch, stage))
+
+
+def check_replicas(method: base.Method, game, replicas: int) -> None:
+    """Refuse lazy regularisation where a branch would hold an all-reduce: batch statistics synchronised across
+    replicas (MirroredStrategy cannot merge_call inside a tf.cond). The trainers call it when they build a run."""
+    from jare_tf.methods import gradient_norms
+    if getattr(method, "every", 1) > 1 and replicas > 1 and gradient_norms.syncs_across_replicas(game):
+        raise ValueError(f"--method={method.name} with every={method.every} cannot run with sync_batch_norm=True "
+                         f"over {replicas} replicas (the synchronised statistics would all-reduce inside the "
+                         f"tf.cond that skips the regulariser); use sync_batch_norm=False or every=1.")
 
 
 def plain(game, params, state, batch, stage) -> base.Directions:

@@ -25,7 +25,7 @@ import tensorflow as tf
 from jare_tf import settings
 from jare_tf.data import images
 from jare_tf.data.synthetic import step_seed
-from jare_tf.methods import gradient_norms
+from jare_tf.methods import gradient_norms, lazy
 from jare_tf.training import distribute, optimizers, resume
 from jare_tf.training.gan_model import GANModel
 from jare_tf.training.updater import NON_FINITE
@@ -176,6 +176,7 @@ class ImageRun:
             self.game = settings.image_game(config, self.method)
             if getattr(self.method, "hvp", None) == "forward":
                 gradient_norms.check_forward_mode(self.game, replicas)
+            lazy.check_replicas(self.method, self.game, replicas)
             opts = optimizers.for_players(config.optimizer.g, config.optimizer.d, self.method.optimizer_overrides())
             self.model = GANModel(self.game, self.method, opts)
             self.model.compile(optimizer=None, steps_per_execution=config.steps_per_execution)
