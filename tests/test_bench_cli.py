@@ -37,6 +37,7 @@ def test_a_tiny_benchmark_reports_every_method_and_writes_the_report(tmp_path):
     assert result["jare"]["peak_mem_mb"] > result["gan"]["peak_mem_mb"]
     text = report.read_text()
     assert "jare-bench --setting=C --fake_data --batch_size=4" in text and "Machine:" in text
+    assert "- Source: jare_tf 0.1.0, commit " in text
     assert "| C | " in text and "| conopt | " in text and "jare/gan" in text
     sections = json.loads((tmp_path / "speed.json").read_text())
     assert len(sections) == 1 and set(sections[0]["results"]["C"]) == {"gan", "jare", "conopt"}

@@ -39,10 +39,10 @@ ratio to gan is about the least time ratio a method can reach with the same kern
 
 With --json the last line of stdout is one JSON object {method: {"sec_per_1k", "ratio_to_gan",
 "peak_mem_mb"}} (for several settings: {setting: {method: …}}). --report writes docs/results/speed.md (or
---report_path) with one section per command: the command, the machine, the date and the tables; running the
-same command again replaces its section (the sections are kept in speed.json beside it). Bad input (an unknown
-setting or method, a bad method option, steps that do not divide) fails with exit status 2 before any model
-is built.
+--report_path) with one section per command: the command, the machine, the source version (package and commit),
+the date and the tables; running the same command again replaces its section (the sections are kept in
+speed.json beside it). Bad input (an unknown setting or method, a bad method option, steps that do not divide)
+fails with exit status 2 before any model is built.
 """
 
 import datetime
@@ -151,7 +151,7 @@ def main(argv):
                    f"batch_size={FLAGS.batch_size or 'the setting’s'}")
         run = {"key": [settings_list, [s[0] for s in specs], xla, FLAGS.mixed_precision, FLAGS.batch_size],
                "command": "jare-bench " + " ".join(a for a in sys.argv[1:] if not a.startswith("--report_path")),
-               "machine": provenance.machine(), "options": options,
+               "machine": provenance.machine(), "source": provenance.source_version(), "options": options,
                "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "results": all_results, "infos": infos}
         write_report(FLAGS.report_path, run)

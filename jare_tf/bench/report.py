@@ -62,6 +62,7 @@ def render(runs) -> str:
         labels = list(next(iter(results.values())).keys())
         lines += ["", f"## `{run['command']}`", "",
                   f"- Machine: {run['machine']}",
+                  f"- Source: {run.get('source', 'not recorded (a section written before jare-bench recorded it)')}",
                   f"- Date: {run['date']}",
                   f"- Options: {run['options']}",
                   "", "Seconds per 1K iterations (ratio to gan):", "",
