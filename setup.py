@@ -22,9 +22,10 @@ setuptools.setup(
         "numpy",
         "matplotlib",
         "tensorboard",
+        "scipy",                   # Krylov eigenvalues of the matrix-free Jacobian (jare_tf/analysis/krylov.py)
     ],
     # pytest-xdist runs the tests in two processes; filelock lets them share the session fixtures (tests/conftest.py).
-    extras_require={"test": ["pytest", "pytest-xdist", "filelock", "scipy"]},
+    extras_require={"test": ["pytest", "pytest-xdist", "filelock"]},
     entry_points={
         "console_scripts": [
             "jare-spectrum=jare_tf.spectrum:run",

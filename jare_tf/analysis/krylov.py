@@ -1,0 +1,136 @@
+"""Matrix-free spectra of the applied update: the Jacobian J = ∂h/∂w of h = −u (u: the directions a Method
+returns to the trainer, as in `jacobian`) as an operator v ↦ Jv, its transpose v ↦ Jᵀv, and Krylov eigenvalues.
+
+Nothing n × n is formed, so this works on networks far beyond `jacobian.MAX_DENSE_PARAMETERS`:
+
+* Jv is a forward-mode derivative (tf.autodiff.ForwardAccumulator) through the method's directions, which are
+  themselves reverse-mode gradients (forward-over-reverse; for JARE and ConOpt the directions already hold
+  Hessian–vector products, so this is one order higher). Jᵀv is one reverse-mode pass over the same function.
+  Both are traced once (tf.function) and then cost about one (second-order methods: a few) training steps each.
+* The eigenvalues come from scipy's implicitly restarted Arnoldi (ARPACK, `scipy.sparse.linalg.eigs`) on that
+  operator: the k of largest magnitude (which="magnitude") or of largest imaginary part ("imaginary"). Each Ritz
+  pair carries its residual ‖Jx − λx‖ / ‖x‖, so a reader can see which converged; ζ and η_max are taken over the
+  converged ones only (residual ≤ tol·max|λ|).
+* τ, the conditioning factor, needs the smallest non-zero |λ| as well, which Krylov iterations on J do not give
+  cheaply (they converge to the outer spectrum first; shift-invert would need solves with J). It is not
+  reported here; the dense analysis gives it where n is small.
+
+Multi-stage methods (AltGD, WGAN with n_d > 1) have no single update field; as in `jacobian`, one would analyse
+the update operator F_h. The operator here covers single-stage methods and refuses the others.
+"""
+
+import dataclasses
+import time
+from typing import Dict, List, Optional
+
+import numpy as np
+import tensorflow as tf
+
+from jare_tf.analysis import jacobian, spectrum
+from jare_tf.games.game import Game, Players
+from jare_tf.methods import base
+
+WHICH = {"magnitude": "LM", "imaginary": "LI"}
+#: A Ritz pair counts as converged when its residual is at most this times the largest |λ| found.
+CONVERGED = 1e-6
+
+
+class AppliedUpdate:
+    """v ↦ Jv and v ↦ Jᵀv for J = ∂h/∂w at `params`, h = −u the method's update field on `batch`."""
+
+    def __init__(self, method: base.Method, game: Game, batch: Dict[str, tf.Tensor],
+                 params: Optional[Players] = None, state: Optional[Players] = None):
+        stages = method.stages()
+        if len(stages) != 1 or stages[0].repeats != 1 or set(stages[0].players) != {"g", "d"}:
+            raise ValueError(f"--method={method.name} updates in stages {stages}; the matrix-free operator covers "
+                             f"single-stage methods (use the dense update-operator analysis for the others).")
+        self.params = game.params() if params is None else params
+        self.state = game.state() if state is None else state
+        self.w = jacobian.flatten(self.params)
+        self.n = int(self.w.shape[0])
+        self.dtype = self.w.dtype
+        self.matvecs = 0
+        field = jacobian._field(method, game, self.params, self.state, batch, stages[0])
+
+        @tf.function(reduce_retracing=True)
+        def jvp(v):
+            with tf.autodiff.ForwardAccumulator(self.w, v) as acc:
+                y = field(self.w)
+            return acc.jvp(y, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+
+        @tf.function(reduce_retracing=True)
+        def vjp(v):
+            with tf.GradientTape() as tape:
+                tape.watch(self.w)
+                y = field(self.w)
+            return tape.gradient(y, self.w, output_gradients=v,
+                                 unconnected_gradients=tf.UnconnectedGradients.ZERO)
+
+        self._jvp, self._vjp = jvp, vjp
+
+    def matvec(self, v: np.ndarray) -> np.ndarray:
+        self.matvecs += 1
+        return self._jvp(tf.constant(np.real(v), self.dtype)).numpy() + (
+            1j * self._jvp(tf.constant(np.imag(v), self.dtype)).numpy() if np.iscomplexobj(v) else 0.0)
+
+    def rmatvec(self, v: np.ndarray) -> np.ndarray:
+        self.matvecs += 1
+        return self._vjp(tf.constant(np.real(v), self.dtype)).numpy() + (
+            1j * self._vjp(tf.constant(np.imag(v), self.dtype)).numpy() if np.iscomplexobj(v) else 0.0)
+
+
+@dataclasses.dataclass
+class KrylovSpectrum:
+    eigenvalues: np.ndarray       # complex, the k Ritz values asked for
+    residuals: np.ndarray         # ‖Jx − λx‖ / ‖x‖ of each
+    converged: np.ndarray         # bool: residual ≤ CONVERGED · max|λ|
+    zeta: float                   # phase factor over the converged ones
+    eta_max: float                # largest stable step of w ← w + ηh over the converged ones
+    matvecs: int
+    seconds: float
+
+    def to_json(self) -> Dict[str, object]:
+        def finite(x):
+            return None if not np.isfinite(x) else float(x)
+        return {"eigenvalues": [[float(z.real), float(z.imag)] for z in self.eigenvalues],
+                "residuals": [float(r) for r in self.residuals], "converged": [bool(c) for c in self.converged],
+                "zeta": finite(self.zeta), "eta_max": finite(self.eta_max), "matvecs": self.matvecs,
+                "seconds": self.seconds}
+
+
+def eigenvalues(op: AppliedUpdate, k: int = 20, which: str = "magnitude", tol: float = 0.0,
+                maxiter: Optional[int] = None, seed: int = 0) -> KrylovSpectrum:
+    """The k eigenvalues of J of largest magnitude or largest imaginary part, by implicitly restarted Arnoldi.
+
+    ARPACK needs k < n − 1; for smaller games (the Dirac-GAN's n = 2) the operator is applied to the n unit
+    vectors and the eigenvalues are those of the matrix they give (still through the same operator)."""
+    from scipy.sparse import linalg
+    if which not in WHICH:
+        raise ValueError(f"--which={which!r}: choose one of {', '.join(WHICH)}.")
+    if k < 1:
+        raise ValueError(f"--k must be >= 1, got {k}.")
+    t0, start = time.perf_counter(), op.matvecs
+    n = op.n
+    if k >= n - 1:
+        matrix = np.stack([op.matvec(e) for e in np.eye(n)], axis=1)
+        values, vectors = np.linalg.eig(matrix)
+        order = np.argsort(-np.abs(values) if which == "magnitude" else -values.imag, kind="stable")[:k]
+        values, vectors = values[order], vectors[:, order]
+    else:
+        operator = linalg.LinearOperator((n, n), matvec=op.matvec, rmatvec=op.rmatvec, dtype=np.float64)
+        v0 = np.random.default_rng(seed).standard_normal(n)
+        values, vectors = linalg.eigs(operator, k=k, which=WHICH[which], tol=tol, maxiter=maxiter, v0=v0)
+    residuals = np.array([np.linalg.norm(op.matvec(x) - lam * x) / np.linalg.norm(x)
+                          for lam, x in zip(values, vectors.T)])
+    scale = max(1.0, float(np.max(np.abs(values)))) if len(values) else 1.0
+    converged = residuals <= CONVERGED * scale
+    good = values[converged]
+    return KrylovSpectrum(values, residuals, converged, spectrum.phase_factor(good),
+                          spectrum.max_step_size(good), op.matvecs - start, time.perf_counter() - t0)
+
+
+def top(values: np.ndarray, k: int, which: str = "magnitude") -> List[complex]:
+    """The k of `values` a Krylov run with `which` targets (for comparisons with a dense spectrum)."""
+    values = np.asarray(values)
+    order = np.argsort(-np.abs(values) if which == "magnitude" else -values.imag, kind="stable")
+    return list(values[order[:k]])

@@ -1,0 +1,80 @@
+"""The matrix-free operator of the applied update against the dense Jacobian (same method, same point), and its
+Krylov eigenvalues against the dense eigenvalues."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from jare_tf import methods
+from jare_tf.analysis import jacobian, krylov, problems
+from jare_tf.games import Game
+from jare_tf.models import toy
+
+
+def mlp_game(width=12, seed=0):
+    """A 2-D MLP game in float64 (G 3→width→2, D 2→width→1), away from any equilibrium: 127 parameters."""
+    import keras
+    keras.utils.set_random_seed(seed)
+    g = toy.mlp(3, [width], 2, dtype="float64", name="generator", activation="tanh")
+    d = toy.mlp(2, [width], 1, dtype="float64", name="discriminator", activation="tanh")
+    rng = np.random.default_rng(seed)
+    for v in g.trainable_variables + d.trainable_variables:
+        v.assign(v.numpy() + 0.3 * rng.standard_normal(v.shape))
+    batch = {"real": tf.constant(rng.standard_normal((16, 2)) + [1.0, -0.5]),
+             "z": tf.constant(rng.standard_normal((16, 3)))}
+    return Game(g, d), batch
+
+
+CASES = {
+    "isotropic_jare": lambda: (*problems.isotropic(4.0, 0.04, dim=3), methods.get("jare", gamma=10.0)),
+    "dirac_r1": lambda: (*problems.dirac(), methods.get("r1", gamma=0.3)),
+    "mlp_conopt": lambda: (*mlp_game(), methods.get("conopt", gamma=1.0)),
+    "mlp_jare": lambda: (*mlp_game(), methods.get("jare", gamma=1.0)),
+    "mlp_gan": lambda: (*mlp_game(), methods.get("gan")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_operator_and_its_transpose_are_the_dense_jacobian_applied(case):
+    game, batch, method = CASES[case]()
+    dense = jacobian.vector_field_jacobian(method, game, batch)
+    op = krylov.AppliedUpdate(method, game, batch)
+    rng = np.random.default_rng(1)
+    scale = np.abs(dense).max()
+    for _ in range(3):
+        v = rng.standard_normal(op.n)
+        np.testing.assert_allclose(op.matvec(v), dense @ v, rtol=0, atol=1e-11 * scale * np.abs(v).sum())
+        np.testing.assert_allclose(op.rmatvec(v), dense.T @ v, rtol=0, atol=1e-11 * scale * np.abs(v).sum())
+
+
+@pytest.mark.parametrize("case, which", [("mlp_conopt", "magnitude"), ("mlp_jare", "magnitude"),
+                                         ("mlp_jare", "imaginary"), ("isotropic_jare", "magnitude"),
+                                         ("dirac_r1", "magnitude")])
+def test_krylov_eigenvalues_equal_the_dense_ones(case, which):
+    """Tolerance: 1e-8 relative to the largest |λ| (ARPACK to machine precision; float64 games)."""
+    game, batch, method = CASES[case]()
+    dense = np.linalg.eigvals(jacobian.vector_field_jacobian(method, game, batch))
+    op = krylov.AppliedUpdate(method, game, batch)
+    k = min(10, op.n)
+    result = krylov.eigenvalues(op, k=k, which=which)
+    scale = np.abs(dense).max()
+    assert result.converged.all() and result.residuals.max() <= 1e-8 * scale
+    expected = krylov.top(dense, k, which)
+    for lam in result.eigenvalues:       # each Ritz value is an eigenvalue of the dense Jacobian …
+        assert np.min(np.abs(dense - lam)) <= 1e-8 * scale, (lam, expected)
+    if which == "magnitude":             # … and the set is the k of largest magnitude
+        np.testing.assert_allclose(np.sort(np.abs(result.eigenvalues)), np.sort(np.abs(expected)),
+                                   rtol=0, atol=1e-8 * scale)
+    else:
+        np.testing.assert_allclose(np.sort(result.eigenvalues.imag)[-3:], np.sort(np.array(expected).imag)[-3:],
+                                   rtol=0, atol=1e-8 * scale)
+    assert result.matvecs > 0 and np.isfinite(result.zeta)
+
+
+def test_multi_stage_methods_and_bad_arguments_are_refused():
+    game, batch = problems.dirac()
+    with pytest.raises(ValueError, match="single-stage"):
+        krylov.AppliedUpdate(methods.get("altgd", n_d=2), game, batch)
+    op = krylov.AppliedUpdate(methods.get("jare", gamma=1.0), game, batch)
+    with pytest.raises(ValueError, match="--which"):
+        krylov.eigenvalues(op, which="smallest")
