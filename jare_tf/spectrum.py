@@ -3,6 +3,7 @@ r"""jare-spectrum: the spectrum of a method's game Jacobian at a known equilibri
     jare-spectrum --problem=isotropic --method=jare --gamma=10 --sigma2=0.04 --mu=4 --json
     jare-spectrum --problem=dirac --method=r1 --gamma=0.3
     jare-spectrum --problem=isotropic --method=jare --gamma=10 --every=4 --step_size=1e-3 --json
+    jare-spectrum --workdir=runs/C_jare --step=2000 --k=20 --which=imaginary     # a trained network, matrix-free
 
 `isotropic` is the example of Sec. 4 of the JARE paper (x ~ N(v, σ²I), v = [0, …, μ], G(z) = z + φ,
 D(x) = θᵀx, zero-sum vanilla loss) at (φ*, θ*) = (v, 0); `dirac` is the Dirac-GAN of Mescheder et al. 2018 at
@@ -14,6 +15,11 @@ wgan/wgan_gp with n_d > 1) through the update operator F_h of a plain gradient s
 regularisation, methods/lazy.py) the operator is the k-iteration one, F = F_reg ∘ F_plainᵏ⁻¹ with plain steps of
 --step_size, reported as (∂F/∂w − I)/(k·h), with its spectral radius ρ and the rate per iteration ρ^(1/k). With --json the last line of stdout is one JSON object
 with `eigenvalues` ([re, im] pairs), `zeta`, `tau` and `eta_max` (null where infinite).
+
+--workdir analyses a trained image run instead: its checkpoint (--step, default the latest) is loaded into the
+run's own models, and the top --k eigenvalues of the Jacobian of the directions its method applies on that
+step's minibatch come from Krylov iterations on the matrix-free operator (jare_tf/analysis/krylov.py), each with
+its residual; ζ and η_max are over the converged ones, τ is not given (it needs the smallest eigenvalues).
 """
 
 import json
@@ -55,6 +61,11 @@ flags.DEFINE_integer("every", None, "Lazy regularisation (jare, conopt, gen_only
                      "regulariser with weight k·γ on one iteration in k; analysed through the k-iteration operator "
                      "F = F_reg ∘ F_plainᵏ⁻¹ with plain steps of --step_size.")
 flags.DEFINE_bool("json", False, "Print one JSON object as the last line of stdout.")
+flags.DEFINE_string("workdir", None, "A jare-train image run: the top --k eigenvalues of its applied update at a "
+                    "checkpoint, matrix-free (Krylov); --problem and the game flags are then not used.")
+flags.DEFINE_integer("step", None, "--workdir: the checkpoint's step (default: the latest).")
+flags.DEFINE_integer("k", 20, "--workdir: how many eigenvalues.")
+flags.DEFINE_enum("which", "magnitude", ["magnitude", "imaginary"], "--workdir: largest |λ| or largest Im λ.")
 
 FLAGS = flags.FLAGS
 
@@ -109,6 +120,63 @@ def compute() -> dict:
     return result
 
 
+def run_spectrum(workdir: str, step, k: int, which: str) -> dict:
+    """The top-k Krylov eigenvalues of the applied update of a jare-train image run at one of its checkpoints
+    (analysis/krylov.py), on the minibatch of that step, with their residuals and the cost."""
+    import ml_collections
+    import tensorflow as tf
+
+    from jare_tf.analysis import krylov
+    from jare_tf.training.image_trainer import ImageRun
+    from jare_tf.training.workdir import read_json
+    path = os.path.join(workdir, "config.json")
+    if not os.path.isdir(workdir) or not os.path.exists(path):
+        raise ValueError(f"--workdir={workdir} has no config.json: not a jare-train workdir.")
+    stored = dict(read_json(path))
+    if "architecture" not in stored:
+        raise ValueError(f"--workdir={workdir} is a toy run ({stored.get('setting')}); toy runs keep their results, "
+                         f"not their parameters: analyse the toy games at their equilibrium with --problem.")
+    # config.json is the setting's config with `method` replaced by the method's name and its options beside it.
+    method = stored["method"]
+    stored["method"] = {"options": {method: stored.pop("method_options")}}
+    stored.pop("family", None)
+    config = ml_collections.ConfigDict(stored)
+    checkpoints = os.path.join(workdir, "checkpoints")
+    if step is None:
+        prefix = tf.train.latest_checkpoint(checkpoints)
+        if prefix is None:
+            raise ValueError(f"--workdir={workdir} has no checkpoint yet.")
+    else:
+        prefix = os.path.join(checkpoints, f"ckpt-{step}")
+        if not tf.io.gfile.exists(prefix + ".index"):
+            have = sorted(int(p.split("-")[-1].split(".")[0]) for p in tf.io.gfile.glob(prefix[:-len(str(step))]
+                                                                                        + "*.index"))
+            raise ValueError(f"--step={step}: {workdir} has no checkpoint at that step (it has "
+                             f"{', '.join(map(str, have)) or 'none'}).")
+    run = ImageRun(config, method)
+    run.model.checkpoint().restore(prefix).expect_partial()
+    at = int(run.model.iteration.numpy())
+    batch = {key: value[0] for key, value in next(iter(run.global_batches(at, at + 1))).items()}
+    op = krylov.AppliedUpdate(run.method, run.game, batch)
+    result = krylov.eigenvalues(op, k=k, which=which)
+    return dict(result.to_json(), workdir=workdir, checkpoint=prefix, step=at, method=method,
+                setting=stored.get("setting"), parameters=op.n, k=k, which=which,
+                operator="matrix_free(applied update)")
+
+
+def workdir_table(result: dict) -> str:
+    lines = [f"{result['method']} on {result['setting']}: {result['checkpoint']} (step {result['step']}, "
+             f"{result['parameters']:,} parameters), top {result['k']} by {result['which']}, matrix-free",
+             "  eigenvalue                          residual ‖Jx − λx‖/‖x‖"]
+    for (re, im), res, ok in zip(result["eigenvalues"], result["residuals"], result["converged"]):
+        lines.append(f"    {re:+.6g} {im:+.6g}i".ljust(38) + f"{res:.2e}" + ("" if ok else "  (not converged)"))
+    zeta, eta = result["zeta"], result["eta_max"]
+    lines += [f"  phase factor ζ  {'inf' if zeta is None else f'{zeta:.6g}'}  (over the converged ones)",
+              f"  η_max           {'inf' if eta is None else f'{eta:.6g}'}",
+              f"  cost            {result['matvecs']} operator products, {result['seconds']:.1f} s"]
+    return "\n".join(lines)
+
+
 def table(result: dict) -> str:
     lines = [f"{result['method']} on {result['problem']} (γ = {result['gamma']:g}, loss {result['loss']}, "
              f"{result['operator']})", "  eigenvalues:"]
@@ -134,6 +202,15 @@ def main(argv):
         print(f"jare-spectrum: error: unknown --method={FLAGS.method!r}; valid methods: "
               f"{', '.join(methods.names())}.", file=sys.stderr)
         return 2
+    if FLAGS.workdir:
+        try:
+            config_checks.check_flags({"k": FLAGS.k, "step": FLAGS.step}, positive=("k",), non_negative=("step",))
+            result = run_spectrum(FLAGS.workdir, FLAGS.step, FLAGS.k, FLAGS.which)
+        except ValueError as e:
+            print(f"jare-spectrum: error: {e}", file=sys.stderr)
+            return 2
+        print(json.dumps(result) if FLAGS.json else workdir_table(result))
+        return 0
     try:
         config_checks.check_flags({n: FLAGS[n].value for n in ("gamma", "sigma2", "mu", "dim", "step_size",
                                                                *METHOD_OPTIONS)},

@@ -8,9 +8,11 @@ Nothing n × n is formed, so this works on networks far beyond `jacobian.MAX_DEN
   Hessian–vector products, so this is one order higher). Jᵀv is one reverse-mode pass over the same function.
   Both are traced once (tf.function) and then cost about one (second-order methods: a few) training steps each.
 * The eigenvalues come from scipy's implicitly restarted Arnoldi (ARPACK, `scipy.sparse.linalg.eigs`) on that
-  operator: the k of largest magnitude (which="magnitude") or of largest imaginary part ("imaginary"). Each Ritz
+  operator: the k of largest magnitude (which="magnitude") or of largest imaginary part ("imaginary"; ARPACK
+  finds the extreme imaginary part reliably, the next ones less so than it finds magnitudes). Each Ritz
   pair carries its residual ‖Jx − λx‖ / ‖x‖, so a reader can see which converged; ζ and η_max are taken over the
-  converged ones only (residual ≤ tol·max|λ|).
+  converged ones only (residual ≤ √ε·max(1, max|λ|), ε of the network's dtype). ARPACK is asked for machine
+  precision in float64 and for 10ε in float32, the most a float32 operator can give.
 * τ, the conditioning factor, needs the smallest non-zero |λ| as well, which Krylov iterations on J do not give
   cheaply (they converge to the outer spectrum first; shift-invert would need solves with J). It is not
   reported here; the dense analysis gives it where n is small.
@@ -31,8 +33,12 @@ from jare_tf.games.game import Game, Players
 from jare_tf.methods import base
 
 WHICH = {"magnitude": "LM", "imaginary": "LI"}
-#: A Ritz pair counts as converged when its residual is at most this times the largest |λ| found.
-CONVERGED = 1e-6
+
+
+def converged_below(dtype) -> float:
+    """A Ritz pair counts as converged when its residual is at most this times max(1, the largest |λ| found):
+    √ε of the operator's dtype (1.5e-8 in float64, 3.5e-4 in float32, whose products carry ε‖J‖‖x‖ of noise)."""
+    return float(np.sqrt(np.finfo(np.dtype(dtype)).eps))
 
 
 class AppliedUpdate:
@@ -83,7 +89,7 @@ class AppliedUpdate:
 class KrylovSpectrum:
     eigenvalues: np.ndarray       # complex, the k Ritz values asked for
     residuals: np.ndarray         # ‖Jx − λx‖ / ‖x‖ of each
-    converged: np.ndarray         # bool: residual ≤ CONVERGED · max|λ|
+    converged: np.ndarray         # bool: residual ≤ converged_below(dtype) · max(1, max|λ|)
     zeta: float                   # phase factor over the converged ones
     eta_max: float                # largest stable step of w ← w + ηh over the converged ones
     matvecs: int
@@ -98,7 +104,7 @@ class KrylovSpectrum:
                 "seconds": self.seconds}
 
 
-def eigenvalues(op: AppliedUpdate, k: int = 20, which: str = "magnitude", tol: float = 0.0,
+def eigenvalues(op: AppliedUpdate, k: int = 20, which: str = "magnitude", tol: Optional[float] = None,
                 maxiter: Optional[int] = None, seed: int = 0) -> KrylovSpectrum:
     """The k eigenvalues of J of largest magnitude or largest imaginary part, by implicitly restarted Arnoldi.
 
@@ -119,11 +125,14 @@ def eigenvalues(op: AppliedUpdate, k: int = 20, which: str = "magnitude", tol: f
     else:
         operator = linalg.LinearOperator((n, n), matvec=op.matvec, rmatvec=op.rmatvec, dtype=np.float64)
         v0 = np.random.default_rng(seed).standard_normal(n)
+        if tol is None:
+            eps = np.finfo(np.dtype(op.dtype.as_numpy_dtype)).eps
+            tol = 0.0 if eps < 1e-12 else 10 * eps
         values, vectors = linalg.eigs(operator, k=k, which=WHICH[which], tol=tol, maxiter=maxiter, v0=v0)
     residuals = np.array([np.linalg.norm(op.matvec(x) - lam * x) / np.linalg.norm(x)
                           for lam, x in zip(values, vectors.T)])
     scale = max(1.0, float(np.max(np.abs(values)))) if len(values) else 1.0
-    converged = residuals <= CONVERGED * scale
+    converged = residuals <= converged_below(op.dtype.as_numpy_dtype) * scale
     good = values[converged]
     return KrylovSpectrum(values, residuals, converged, spectrum.phase_factor(good),
                           spectrum.max_step_size(good), op.matvecs - start, time.perf_counter() - t0)
