@@ -45,6 +45,10 @@ def base(setting: str, architecture: str) -> ml_collections.ConfigDict:
     c.log_every = 100
     c.sample_every = 5000          # the reference writes an 8×8 sample grid every 5000 steps
     c.checkpoint_every = 5000
+    # Top-k Krylov eigenvalues of the applied update every spectrum_every steps (TensorBoard: spectrum/...);
+    # off by default: one k = 20 spectrum costs hundreds of operator products (jare-spectrum --workdir).
+    c.spectrum_every = 0
+    c.spectrum_k = 20
     c.keep_checkpoints = 5
 
     c.game = ml_collections.ConfigDict()

@@ -20,7 +20,8 @@ def get_config():
     c.num_steps = 10000           # paper Sec. 7: 10K iterations (the reference code runs 20,000)
     c.batch_size = 128            # reference code (GMM_GAN.py): batch 128, 16 samples per mode
     c.log_every = 500             # reference code: KDE frames every 500 iterations
-    c.spectrum_every = 0          # ~330k parameters: no dense Jacobian
+    c.spectrum_every = 0          # ~330k parameters: no dense Jacobian; > 0 logs Krylov spectra instead
+    c.spectrum_k = 20             # ... the top spectrum_k eigenvalues by magnitude (analysis/krylov.py)
     c.image_every = 2000          # paper Fig. 2: panels at 0, 2000, …, 10000
 
     c.data = ml_collections.ConfigDict()

@@ -10,7 +10,7 @@ from jare_tf.configs import dotted
 #: Leaves (by their last key) that must be > 0, and those that must be >= 0 (0 switches the thing off).
 POSITIVE = {"batch_size", "checkpoint_every", "keep_checkpoints", "log_every", "steps_per_execution", "z_dim",
             "learning_rate", "eval_samples", "sigma2", "std", "latent_variance", "radius", "num_modes", "dim",
-            "latent_dim", "num_draws", "n_d", "image_size", "epsilon", "clip"}
+            "latent_dim", "num_draws", "n_d", "image_size", "epsilon", "clip", "spectrum_k", "every"}
 NON_NEGATIVE = {"num_steps", "gamma", "image_every", "sample_every", "spectrum_every", "seed", "beta_1", "beta_2",
                 "target"}
 #: Adam's β₁, β₂ lie in [0, 1).

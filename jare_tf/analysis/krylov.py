@@ -143,3 +143,15 @@ def top(values: np.ndarray, k: int, which: str = "magnitude") -> List[complex]:
     values = np.asarray(values)
     order = np.argsort(-np.abs(values) if which == "magnitude" else -values.imag, kind="stable")
     return list(values[order[:k]])
+
+
+def training_summary(method: base.Method, game: Game, batch: Dict[str, tf.Tensor], k: int):
+    """What the trainers log every `spectrum_every` steps: ({"spectrum/max_abs", "spectrum/zeta",
+    "spectrum/eta_max", "spectrum/converged", "spectrum/matvecs"}, the KrylovSpectrum) for the top k by
+    magnitude, the first three over the converged Ritz values."""
+    result = eigenvalues(AppliedUpdate(method, game, batch), k=k)
+    good = result.eigenvalues[result.converged]
+    scalars = {"spectrum/max_abs": float(np.abs(good).max()) if len(good) else float("nan"),
+               "spectrum/zeta": result.zeta, "spectrum/eta_max": result.eta_max,
+               "spectrum/converged": float(result.converged.sum()), "spectrum/matvecs": float(result.matvecs)}
+    return scalars, result

@@ -87,3 +87,22 @@ def density_png(samples: np.ndarray, extent, centres: Sequence = (), title: str 
     fig, ax = plt.subplots(figsize=(3, 3))
     draw_density(ax, samples, extent, centres, title)
     return png_bytes(fig)
+
+
+def eigenvalue_scatter_png(eigenvalues: np.ndarray, converged: np.ndarray, title: str = "") -> bytes:
+    """The complex plane with the Ritz values of a Krylov spectrum (converged filled, the others hollow), as
+    TensorBoard shows them beside the scalars (Mescheder et al. 2017's eigenvalue plots)."""
+    fig, ax = plt.subplots(figsize=(3.6, 3.6))
+    lam, ok = np.asarray(eigenvalues), np.asarray(converged, bool)
+    ax.scatter(lam.real[ok], lam.imag[ok], s=14, c="tab:blue", label="converged")
+    if (~ok).any():
+        ax.scatter(lam.real[~ok], lam.imag[~ok], s=14, facecolors="none", edgecolors="tab:red",
+                   label="not converged")
+    ax.axhline(0, color="0.7", lw=0.6)
+    ax.axvline(0, color="0.7", lw=0.6)
+    ax.set_xlabel("Re λ", fontsize=8)
+    ax.set_ylabel("Im λ", fontsize=8)
+    ax.legend(fontsize=6)
+    if title:
+        ax.set_title(title, fontsize=8)
+    return png_bytes(fig)

@@ -84,6 +84,8 @@ class Monitor(keras.callbacks.Callback):
                     tf.summary.scalar(key, value)
         if self._crossed(c.sample_every, step):
             self.write_samples(step)
+        if self._crossed(c.get("spectrum_every", 0), step):
+            self.write_spectrum(step)
         # A preemption notice to any worker stops all of them, at the same step, with a checkpoint.
         self.preempted = distribute.any_worker(self.run.strategy, self.preempted)
         if self._crossed(c.checkpoint_every, step) or self.preempted:
@@ -91,6 +93,21 @@ class Monitor(keras.callbacks.Callback):
         if self.preempted:
             self.model.stop_training = True
         self.last_step = step
+
+    def write_spectrum(self, step: int):
+        """The top spectrum_k eigenvalues of the applied update on this step's minibatch (analysis/krylov.py):
+        top |λ|, ζ and η_max of the converged Ritz values as scalars, and their scatter as an image."""
+        from jare_tf.analysis import krylov
+        from jare_tf.evaluation import plots
+        run, c = self.run, self.run.config
+        batch = {key: value[0] for key, value in next(iter(run.global_batches(step, step + 1))).items()}
+        scalars, result = krylov.training_summary(run.method, run.game, batch, c.spectrum_k)
+        png = plots.eigenvalue_scatter_png(result.eigenvalues, result.converged, f"step {step}")
+        with self.writer.as_default(step=step):
+            for key, value in scalars.items():
+                if math.isfinite(value):
+                    tf.summary.scalar(key, value)
+            tf.summary.image("spectrum/eigenvalues", tf.io.decode_png(png)[None])
 
     def write_samples(self, step: int):
         with self.writer.as_default(step=step):
@@ -177,6 +194,10 @@ class ImageRun:
             if getattr(self.method, "hvp", None) == "forward":
                 gradient_norms.check_forward_mode(self.game, replicas)
             lazy.check_replicas(self.method, self.game, replicas)
+        if config.get("spectrum_every", 0) and replicas > 1:
+            raise ValueError(f"--config.spectrum_every={config.spectrum_every} analyses the applied update on one "
+                             f"device; it is not available under {replicas} replicas (set it to 0, or analyse a "
+                             f"checkpoint afterwards with jare-spectrum --workdir).")
             opts = optimizers.for_players(config.optimizer.g, config.optimizer.d, self.method.optimizer_overrides())
             self.model = GANModel(self.game, self.method, opts)
             self.model.compile(optimizer=None, steps_per_execution=config.steps_per_execution)

@@ -22,6 +22,7 @@ import tensorflow as tf
 from jare_tf import settings
 from jare_tf.analysis import jacobian, spectrum
 from jare_tf.data import synthetic
+from jare_tf.evaluation import plots
 from jare_tf.training import optimizers
 from jare_tf.training.toy_settings import SETTINGS
 from jare_tf.training.updater import NON_FINITE, Updater
@@ -79,6 +80,12 @@ class ToyRun:
         return self.method.directions(self.game, self.game.params(), self.game.state(), self.batch(step),
                                       stage).scalars
 
+    def krylov_spectrum(self, step: int):
+        """The top spectrum_k eigenvalues of the applied update on the step's minibatch, matrix-free."""
+        from jare_tf.analysis import krylov
+        return krylov.training_summary(self.method, self.game, self.batch(tf.constant(step, tf.int64)),
+                                       self.config.get("spectrum_k", 20))
+
     def spectrum(self, step: int) -> spectrum.Spectrum:
         batch = self.batch(tf.constant(step, tf.int64))
         stages = self.method.stages()
@@ -126,12 +133,18 @@ class ToyRun:
             values = dict(self.setting.metrics(c, self.game))
             values.update({k: float(v) for k, v in self._scalars(tf.constant(step, tf.int64)).items()})
             bad = next((k for k, v in values.items() if v is not None and not math.isfinite(v)), None)
-            if self.setting.dense_jacobian and c.spectrum_every and step % c.spectrum_every == 0 and bad is None:
+            spectrum_now = c.spectrum_every and step % c.spectrum_every == 0 and bad is None
+            scatter = None
+            if spectrum_now and self.setting.dense_jacobian:
                 try:
                     s = self.spectrum(step)
                     values.update(zeta=_finite_or_none(s.zeta), tau=_finite_or_none(s.tau))
                 except ValueError:                   # numpy's eigensolver refuses a non-finite Jacobian
                     bad = "the game Jacobian"
+            elif spectrum_now:                       # too large for a dense Jacobian: Krylov (analysis/krylov.py)
+                scalars, result = self.krylov_spectrum(step)
+                values.update({k: _finite_or_none(v) for k, v in scalars.items()})
+                scatter = plots.eigenvalue_scatter_png(result.eigenvalues, result.converged, f"step {step}")
             if bad is not None:
                 # The history up to here is kept (non-finite values as null); no metrics.json: not finished.
                 write_json(os.path.join(workdir, "history.json"),
@@ -145,6 +158,8 @@ class ToyRun:
                 for key, value in values.items():
                     if value is not None and math.isfinite(value):
                         tf.summary.scalar(key, value)
+                if scatter is not None:
+                    tf.summary.image("spectrum/eigenvalues", tf.io.decode_png(scatter)[None])
                 if c.image_every and step % c.image_every == 0:
                     image = self.setting.image(c, self.game, step)
                     if image is not None:

@@ -192,6 +192,12 @@ SYNC_BATCH_NORM = textwrap.dedent("""
         ImageRun(c, "jare", strategy)
     except ValueError as e:
         print("lazy refused", "every=2 cannot run with sync_batch_norm=True" in str(e))
+    # The training spectrum is a one-device analysis.
+    c.method.options.jare.every, c.spectrum_every = 1, 10
+    try:
+        ImageRun(c, "jare", strategy)
+    except ValueError as e:
+        print("spectrum refused", "analyses the applied update on one device" in str(e))
 """)
 
 
@@ -199,8 +205,9 @@ def test_synchronised_batch_norm_gives_the_global_batch_through_double_backprop(
     rows = python(SYNC_BATCH_NORM)
     assert ["forward", "refused", "True"] in rows
     assert ["run", "refused", "True"] in rows and ["lazy", "refused", "True"] in rows
+    assert ["spectrum", "refused", "True"] in rows
     result = {(name, sync == "True"): float(rel) for name, sync, rel in rows
-              if name not in ("forward", "run", "lazy")}
+              if name not in ("forward", "run", "lazy", "spectrum")}
     assert len(result) == 4
     for name in ("gan", "jare"):
         assert result[(name, True)] < 1e-10, (name, result)

@@ -116,3 +116,21 @@ def test_imagenet_is_streamed_not_loaded_and_a_stream_resumes_exactly(tmp_path, 
         monkeypatch.setattr(images, "MAX_IN_MEMORY_BYTES", 1)
         run = ImageRun(tiny("celeba", num_steps=2, fake_data=False, batch_size=2), "gan")
         assert run.streamed and run.train(str(tmp_path / "streamed"), log=lambda s: None, verbose=0)["step"] == 2
+
+
+def test_spectrum_every_logs_the_krylov_spectrum_of_the_applied_update(tmp_path):
+    """spectrum_every = 2 on a 4-step run: at steps 2 and 4 the top-3 |λ|, ζ, η_max, the number of converged Ritz
+    values and the operator products as scalars, and the eigenvalue scatter as an image."""
+    import os
+    c = tiny("C", num_steps=4)
+    c.spectrum_every, c.spectrum_k = 2, 3
+    ImageRun(c, "jare").train(str(tmp_path), log=lambda line: None, verbose=0)
+    seen = {}
+    for name in os.listdir(tmp_path / "train"):
+        for event in tf.compat.v1.train.summary_iterator(str(tmp_path / "train" / name)):
+            for v in event.summary.value:
+                if v.tag.startswith("spectrum/"):
+                    seen.setdefault(v.tag, []).append(event.step)
+    for tag in ("spectrum/max_abs", "spectrum/converged", "spectrum/matvecs", "spectrum/eigenvalues"):
+        assert seen.get(tag) == [2, 4], (tag, seen)
+
