@@ -60,6 +60,8 @@ def no_tensorflow(tmp_path_factory):
     ("jare_tf.reproduce", ["toy", "--report_dir=FILE"], "is a file"),
     ("jare_tf.bench", ["--fake_data", "--max_contention=-1"], "--max_contention must be >= 0"),
     ("jare_tf.bench", ["--fake_data", "--methods=jare:gamma=abc"], "jare:gamma=abc: gamma must be a number"),
+    ("jare_tf.bench", ["--fake_data", "--methods=jare:every=4", "--steps=6"],
+     "--steps=6 for setting C is not a multiple of jare:every=4's every=4"),
     ("jare_tf.spectrum", ["isotropic"], "unexpected arguments ['isotropic']"),
     ("jare_tf.evaluate", ["--workdir=MISSING", "latest"], "unexpected arguments ['latest']"),
     ("jare_tf.bench", ["--fake_data", "--report", "--report_path=FILE/speed.md"], "cannot be written"),

@@ -54,7 +54,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import flags  # noqa: E402
 
-from jare_tf import cli, provenance  # noqa: E402
+from jare_tf import cli, provenance, settings  # noqa: E402
 from jare_tf.bench.parsing import (UsageError, check_methods, default_xla, load_config, parse_methods,  # noqa: E402
                                    parse_steps_for, steps_per_execution)
 from jare_tf.bench.report import PUBLIC, findings, rounds_text, table, write_report  # noqa: E402
@@ -128,8 +128,14 @@ def main(argv):
         plan = []
         for setting in settings_list:             # every input error surfaces before any model is built
             config = load_config(setting, FLAGS.batch_size, FLAGS.data_dir, FLAGS.seed)
-            check_methods(config, specs)
             steps = steps_for.get(setting, FLAGS.steps)
+            for label, name, options in specs:    # a lazy method's rounds must hold whole cycles
+                every = options.get("every", settings.method_options(config, name).get("every", 1))
+                if isinstance(every, int) and every > 0 and steps % every:
+                    raise UsageError(f"--steps={steps} for setting {setting} is not a multiple of {label}'s "
+                                     f"every={every}: a round would time a part of its cycle, with or without "
+                                     f"the regularised iteration; use a multiple of {every}.")
+            check_methods(config, specs)
             plan.append((setting, config, steps, steps_per_execution(config, steps, FLAGS.steps_per_execution)))
         xla = FLAGS.xla if FLAGS.xla is not None else default_xla()
         all_results, infos = {}, {}
