@@ -13,18 +13,9 @@ forward-over-reverse (`tf.autodiff.ForwardAccumulator`, one tangent pass per pla
 are the same, the cost differs (`gradient_norms`, docs/results/speed.md).
 """
 
-from jare_tf.methods import base, gradient_norms, lazy
+from jare_tf.methods import base, gradient_norms
 
 
 @base.register("conopt")
-class ConOpt(lazy.LazyRegularised):
-    def __init__(self, gamma: float = 0.0, hvp: str = gradient_norms.DEFAULT_HVP, every: int = 1):
-        super().__init__(gamma, every)
-        self.hvp = gradient_norms.check_hvp(hvp)
-
-    def regularised(self, game, params, state, batch, stage, reducer, gamma):
-        return gradient_norms.regularised_directions(self, game, params, state, batch, reducer, "consensus", gamma)
-
-    def lazy_directions(self, game, params, state, batch, stage, reducer, gamma, when):
-        return gradient_norms.regularised_directions(self, game, params, state, batch, reducer, "consensus", gamma,
-                                                     when)
+class ConOpt(gradient_norms.GradientNormMethod):
+    term = "consensus"

@@ -7,14 +7,9 @@ reference_spec B.7). Weight convention ½γ‖·‖². The generator loss it dif
 `Game.regularizer_generator_loss`.
 """
 
-from jare_tf.methods import base, gradient_norms, lazy
+from jare_tf.methods import base, gradient_norms
 
 
 @base.register("disc_only")
-class DiscriminatorOnly(lazy.LazyRegularised):
-    def regularised(self, game, params, state, batch, stage, reducer, gamma):
-        return gradient_norms.regularised_directions(self, game, params, state, batch, reducer, "discriminator", gamma)
-
-    def lazy_directions(self, game, params, state, batch, stage, reducer, gamma, when):
-        return gradient_norms.regularised_directions(self, game, params, state, batch, reducer, "discriminator", gamma,
-                                                     when)
+class DiscriminatorOnly(gradient_norms.GradientNormMethod):
+    term = "discriminator"

@@ -7,14 +7,9 @@ u_φ = g_φ + γ(∂g_θ/∂φ)ᵀg_θ, u_θ = g_θ; Γ = [[I, −γ∇²_φθ f
 η = 0.5, i.e. γ = 1) (reference_spec F.3).
 """
 
-from jare_tf.methods import base, gradient_norms, lazy
+from jare_tf.methods import base, gradient_norms
 
 
 @base.register("gen_only")
-class GeneratorOnly(lazy.LazyRegularised):
-    def regularised(self, game, params, state, batch, stage, reducer, gamma):
-        return gradient_norms.regularised_directions(self, game, params, state, batch, reducer, "generator", gamma)
-
-    def lazy_directions(self, game, params, state, batch, stage, reducer, gamma, when):
-        return gradient_norms.regularised_directions(self, game, params, state, batch, reducer, "generator", gamma,
-                                                     when)
+class GeneratorOnly(gradient_norms.GradientNormMethod):
+    term = "generator"

@@ -12,7 +12,8 @@ for every generator loss. Each product is a vector–Jacobian product against th
 `VectorReducer` (the replica's own gradient on one device, the all-reduced global gradient under
 `tf.distribute`), so the regulariser is that of the global batch.
 
-Two ways to take the second-order products (`hvp`, a constructor option of `jare` and `conopt`):
+Two ways to take the second-order products (`hvp`, a constructor option of `jare`, `conopt`, `gen_only` and
+`disc_only`):
 
 * "reverse" (reverse-over-reverse, the default): the first-order pass runs inside an outer tape and each term
   is a `tape.gradient` of the recorded first-order gradients against the vector. Inside a `tf.function`
@@ -31,12 +32,12 @@ recomputation with the first-order pass): 2.9× a plain step's convolution FLOPs
 """
 
 import contextlib
-from typing import Dict, List, NamedTuple, Optional, Sequence
+from typing import ClassVar, Dict, List, NamedTuple, Optional, Sequence
 
 import tensorflow as tf
 
 from jare_tf.games.game import Players
-from jare_tf.methods import base
+from jare_tf.methods import base, lazy
 
 TERMS = ("generator", "discriminator", "both", "consensus")
 #: How the Hessian–vector products of the regularisers are taken; the default is the faster one measured.
@@ -210,3 +211,22 @@ def regularised_directions(method: base.Method, game, params, state, batch, redu
     if t.grad_d is not None:
         u_d = base.axpy(gamma, t.grad_d, u_d)
     return base.Directions(Players(u_g, u_d), t.first.state, t.scalars)
+
+
+class GradientNormMethod(lazy.LazyRegularised):
+    """A method of the gradient-norm family (jare, conopt, gen_only, disc_only): u = g + γ·∇(its `term`), taken
+    as `hvp` says; lazily (every > 1) with the second-order products inside the tf.cond only
+    (`regulariser_gradients`)."""
+
+    #: The regulariser's term (see `regulariser_gradients`).
+    term: ClassVar[str] = ""
+
+    def __init__(self, gamma: float = 0.0, hvp: str = DEFAULT_HVP, every: int = 1):
+        super().__init__(gamma, every)
+        self.hvp = check_hvp(hvp)
+
+    def regularised(self, game, params, state, batch, stage, reducer, gamma):
+        return regularised_directions(self, game, params, state, batch, reducer, self.term, gamma)
+
+    def lazy_directions(self, game, params, state, batch, stage, reducer, gamma, when):
+        return regularised_directions(self, game, params, state, batch, reducer, self.term, gamma, when)
