@@ -157,7 +157,7 @@ def run_spectrum(workdir: str, step, k: int, which: str) -> dict:
     run.model.checkpoint().restore(prefix).expect_partial()
     at = int(run.model.iteration.numpy())
     batch = {key: value[0] for key, value in next(iter(run.global_batches(at, at + 1))).items()}
-    op = krylov.AppliedUpdate(run.method, run.game, batch)
+    op = krylov.AppliedUpdate(run.method, run.game, batch, step_size=float(config.optimizer.d["learning_rate"]))
     result = krylov.eigenvalues(op, k=k, which=which)
     return dict(result.to_json(), workdir=workdir, checkpoint=prefix, step=at, method=method,
                 setting=stored.get("setting"), parameters=op.n, k=k, which=which,

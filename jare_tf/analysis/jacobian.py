@@ -97,10 +97,17 @@ def update_operator_jacobian(method: base.Method, game: Game, batch: Dict[str, t
     params = game.params() if params is None else params
     state = game.state() if state is None else state
     _check_size(params)
+    return _dense_jacobian(update_operator(method, game, batch, step_size, params, state, iterations),
+                           flatten(params))
+
+
+def update_operator(method: base.Method, game: Game, batch: Dict[str, tf.Tensor], step_size: float,
+                    like: Players, state: Players, iterations: Sequence[int] = ()):
+    """w ↦ F_h(w) (flattened), the operator `update_operator_jacobian` differentiates; `like` gives the shapes."""
     batches = [dict(batch, **method.iteration_inputs(batch, t)) for t in iterations] or [batch]
 
     def operator(w):
-        p = unflatten(w, params)
+        p = unflatten(w, like)
         for b in batches:
             for stage in method.stages():
                 for _ in range(stage.repeats):
@@ -109,7 +116,7 @@ def update_operator_jacobian(method: base.Method, game: Game, batch: Dict[str, t
                                                  for q, ui in zip(p, u)]))
         return flatten(p)
 
-    return _dense_jacobian(operator, flatten(params))
+    return operator
 
 
 def lazy_operator_jacobian(method: base.Method, game: Game, batch: Dict[str, tf.Tensor], step_size: float,

@@ -17,8 +17,8 @@ Nothing n × n is formed, so this works on networks far beyond `jacobian.MAX_DEN
   cheaply (they converge to the outer spectrum first; shift-invert would need solves with J). It is not
   reported here; the dense analysis gives it where n is small.
 
-Multi-stage methods (AltGD, WGAN with n_d > 1) have no single update field; as in `jacobian`, one would analyse
-the update operator F_h. The operator here covers single-stage methods and refuses the others.
+Multi-stage methods (AltGD, WGAN with n_d > 1) have no single update field; as in `jacobian`, their operator is
+(∂F_h/∂w − I)/h for the update operator F_h of plain steps of size h through the stages.
 """
 
 import dataclasses
@@ -42,21 +42,32 @@ def converged_below(dtype) -> float:
 
 
 class AppliedUpdate:
-    """v ↦ Jv and v ↦ Jᵀv for J = ∂h/∂w at `params`, h = −u the method's update field on `batch`."""
+    """v ↦ Jv and v ↦ Jᵀv for J = ∂h/∂w at `params`, h = −u the method's update field on `batch`.
+
+    A multi-stage method (AltGD, WGAN with n_d > 1) has no single field; as in the dense analysis, J is then
+    (∂F_h/∂w − I)/h for the update operator F_h of plain steps of size `step_size` through its stages, so that
+    its eigenvalues compare with a field's."""
 
     def __init__(self, method: base.Method, game: Game, batch: Dict[str, tf.Tensor],
-                 params: Optional[Players] = None, state: Optional[Players] = None):
+                 params: Optional[Players] = None, state: Optional[Players] = None,
+                 step_size: Optional[float] = None):
         stages = method.stages()
-        if len(stages) != 1 or stages[0].repeats != 1 or set(stages[0].players) != {"g", "d"}:
-            raise ValueError(f"--method={method.name} updates in stages {stages}; the matrix-free operator covers "
-                             f"single-stage methods (use the dense update-operator analysis for the others).")
         self.params = game.params() if params is None else params
         self.state = game.state() if state is None else state
         self.w = jacobian.flatten(self.params)
         self.n = int(self.w.shape[0])
         self.dtype = self.w.dtype
         self.matvecs = 0
-        field = jacobian._field(method, game, self.params, self.state, batch, stages[0])
+        if len(stages) == 1 and stages[0].repeats == 1 and set(stages[0].players) == {"g", "d"}:
+            field = jacobian._field(method, game, self.params, self.state, batch, stages[0])
+        elif step_size is None:
+            raise ValueError(f"--method={method.name} updates in stages {stages}: its operator is that of plain "
+                             f"steps through the stages, which needs their step size.")
+        else:
+            operator = jacobian.update_operator(method, game, batch, step_size, self.params, self.state)
+
+            def field(w):
+                return (operator(w) - w) / tf.cast(step_size, w.dtype)
 
         @tf.function(reduce_retracing=True)
         def jvp(v):
@@ -145,11 +156,13 @@ def top(values: np.ndarray, k: int, which: str = "magnitude") -> List[complex]:
     return list(values[order[:k]])
 
 
-def training_summary(method: base.Method, game: Game, batch: Dict[str, tf.Tensor], k: int):
+def training_summary(method: base.Method, game: Game, batch: Dict[str, tf.Tensor], k: int,
+                     step_size: Optional[float] = None):
     """What the trainers log every `spectrum_every` steps: ({"spectrum/max_abs", "spectrum/zeta",
     "spectrum/eta_max", "spectrum/converged", "spectrum/matvecs"}, the KrylovSpectrum) for the top k by
-    magnitude, the first three over the converged Ritz values."""
-    result = eigenvalues(AppliedUpdate(method, game, batch), k=k)
+    magnitude, the first three over the converged Ritz values. step_size: the plain step of a multi-stage
+    method's update operator (the trainers pass the discriminator's learning rate, as the dense analysis does)."""
+    result = eigenvalues(AppliedUpdate(method, game, batch, step_size=step_size), k=k)
     good = result.eigenvalues[result.converged]
     scalars = {"spectrum/max_abs": float(np.abs(good).max()) if len(good) else float("nan"),
                "spectrum/zeta": result.zeta, "spectrum/eta_max": result.eta_max,

@@ -101,7 +101,8 @@ class Monitor(keras.callbacks.Callback):
         from jare_tf.evaluation import plots
         run, c = self.run, self.run.config
         batch = {key: value[0] for key, value in next(iter(run.global_batches(step, step + 1))).items()}
-        scalars, result = krylov.training_summary(run.method, run.game, batch, c.spectrum_k)
+        scalars, result = krylov.training_summary(run.method, run.game, batch, c.spectrum_k,
+                                                  float(c.optimizer.d["learning_rate"]))
         png = plots.eigenvalue_scatter_png(result.eigenvalues, result.converged, f"step {step}")
         with self.writer.as_default(step=step):
             for key, value in scalars.items():
@@ -186,6 +187,10 @@ class ImageRun:
             raise ValueError(f"--batch_size={config.batch_size} is the global batch and must divide evenly over the "
                              f"{replicas} replicas; use a multiple of {replicas}.")
         images.spec(config.dataset)                       # an unknown --config.dataset fails before anything else
+        if config.get("spectrum_every", 0) and replicas > 1:
+            raise ValueError(f"--config.spectrum_every={config.spectrum_every} analyses the applied update on one "
+                             f"device; it is not available under {replicas} replicas (set it to 0, or analyse a "
+                             f"checkpoint afterwards with jare-spectrum --workdir).")
         self.config = config
         self.method = settings.make_method(config, method_name)
         with self.strategy.scope():
@@ -194,10 +199,6 @@ class ImageRun:
             if getattr(self.method, "hvp", None) == "forward":
                 gradient_norms.check_forward_mode(self.game, replicas)
             lazy.check_replicas(self.method, self.game, replicas)
-        if config.get("spectrum_every", 0) and replicas > 1:
-            raise ValueError(f"--config.spectrum_every={config.spectrum_every} analyses the applied update on one "
-                             f"device; it is not available under {replicas} replicas (set it to 0, or analyse a "
-                             f"checkpoint afterwards with jare-spectrum --workdir).")
             opts = optimizers.for_players(config.optimizer.g, config.optimizer.d, self.method.optimizer_overrides())
             self.model = GANModel(self.game, self.method, opts)
             self.model.compile(optimizer=None, steps_per_execution=config.steps_per_execution)

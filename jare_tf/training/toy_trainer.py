@@ -84,7 +84,8 @@ class ToyRun:
         """The top spectrum_k eigenvalues of the applied update on the step's minibatch, matrix-free."""
         from jare_tf.analysis import krylov
         return krylov.training_summary(self.method, self.game, self.batch(tf.constant(step, tf.int64)),
-                                       self.config.get("spectrum_k", 20))
+                                       self.config.get("spectrum_k", 20),
+                                       float(self.config.optimizer.d["learning_rate"]))
 
     def spectrum(self, step: int) -> spectrum.Spectrum:
         batch = self.batch(tf.constant(step, tf.int64))
