@@ -65,6 +65,9 @@ def test_every_section_writes_its_tables_and_figures(tmp_path, monkeypatch):
     monkeypatch.setattr(toy_report, "MOG_VARIANT_STEPS", 20)
     monkeypatch.setattr(toy_report, "MOG_SNAPSHOT", 20)
     monkeypatch.setattr(toy_report, "MOG_FINE_SNAPSHOT", 10)
+    monkeypatch.setattr(toy_report, "SIMGD_SEEDS", (0, 1))
+    fig8 = toy_report.Report.MOG_RUNS["fig8"]
+    monkeypatch.setitem(toy_report.Report.MOG_RUNS, "fig8", (fig8[0], fig8[1], ("gan", "jare"), fig8[3]))
     monkeypatch.setattr(toy_report, "LAZY_EVERY", (4,))
     monkeypatch.setattr(toy_report, "LAZY_MOG_EVERY", (4,))
     path = toy_report.Report(str(tmp_path / "report"), str(tmp_path / "runs"), log=lambda s: None).write(
@@ -79,13 +82,13 @@ def test_every_section_writes_its_tables_and_figures(tmp_path, monkeypatch):
         width, height = png_size(tmp_path / "report" / fig)
         assert width >= 0.8 * plots.MIN_PIXELS[0] and height >= 0.8 * plots.MIN_PIXELS[1], (fig, width, height)
     assert "| gan |" in text and "| JARE (γ 1) |" in text
-    assert "Scale-aware view:" in text and "latent variance 2r = 20" in text and "SimGD over 3 seeds" in text
+    assert "Scale-aware view:" in text and "latent variance 2r = 20" in text and "SimGD over 2 seeds" in text
     assert text.count("_Made by `jare-reproduce toy --only=") == len(toy_report.SECTIONS)
     assert "seconds |" not in text                               # timings live beside the markdown
     assert text.count(toy_report.TIMINGS_BEGIN) == 1 and "| Dirac-GAN | jare | 4 |" in text   # but lazy's are shown
     assert "closed form of the rate" in text and "The runs agree with the local analysis in" in text
     timings = json.load(open(tmp_path / "report" / "toy" / "sections" / "fig8.timings.json"))
-    assert len(timings["seconds"]) == 6 and "jare_tf 0.1.0, commit" in timings["source"]
+    assert len(timings["seconds"]) == 4 and "jare_tf 0.1.0, commit" in timings["source"]
     # Rerunning one section replaces that part only.
     report = toy_report.Report(str(tmp_path / "report"), str(tmp_path / "runs"), log=lambda s: None)
     again = open(report.write(["fig1"])).read()
@@ -106,7 +109,8 @@ def short(setting):
         c.model.widths, c.data.eval_samples = (8,), 200
     return c
 toy_report.settings.load = short
-toy_report.MOG_STEPS, toy_report.MOG_SNAPSHOT, toy_report.MOG_FINE_SNAPSHOT = 60, 20, 10
+toy_report.MOG_STEPS, toy_report.MOG_SNAPSHOT, toy_report.MOG_FINE_SNAPSHOT = 40, 20, 10
+toy_report.SIMGD_SEEDS = (0, 1)
 toy_report.Report(sys.argv[1], sys.argv[2], log=lambda s: None).write(["fig1", "fig2"])
 """
 
@@ -131,5 +135,5 @@ def test_two_runs_of_a_section_give_byte_identical_markdown(tmp_path):
     assert sorted(texts[0]) == ["fig1.md", "fig2.md", "toy.md"]
     for name in texts[0]:
         assert texts[0][name] == texts[1][name], name
-    assert b"SimGD over 3 seeds" in texts[0]["fig2.md"] and b"_Made by `jare-reproduce toy --only=fig2` at" in \
+    assert b"SimGD over 2 seeds" in texts[0]["fig2.md"] and b"_Made by `jare-reproduce toy --only=fig2` at" in \
         texts[0]["fig2.md"]

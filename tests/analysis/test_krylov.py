@@ -11,8 +11,8 @@ from jare_tf.games import Game
 from jare_tf.models import toy
 
 
-def mlp_game(width=12, seed=0):
-    """A 2-D MLP game in float64 (G 3→width→2, D 2→width→1), away from any equilibrium: 127 parameters."""
+def mlp_game(width=8, seed=0):
+    """A 2-D MLP game in float64 (G 3→width→2, D 2→width→1), away from any equilibrium: 83 parameters."""
     import keras
     keras.utils.set_random_seed(seed)
     g = toy.mlp(3, [width], 2, dtype="float64", name="generator", activation="tanh")
