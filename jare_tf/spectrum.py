@@ -3,11 +3,16 @@ r"""jare-spectrum: the spectrum of a method's game Jacobian at a known equilibri
     jare-spectrum --problem=isotropic --method=jare --gamma=10 --sigma2=0.04 --mu=4 --json
     jare-spectrum --problem=dirac --method=r1 --gamma=0.3
     jare-spectrum --problem=isotropic --method=jare --gamma=10 --every=4 --step_size=1e-3 --json
+    jare-spectrum --problem=linear_gaussian --method=jare --gamma=100 --dim=2 --json   # Sec. 6, Lemma 3–Thm 5
     jare-spectrum --workdir=runs/C_jare --step=2000 --k=20 --which=imaginary     # a trained network, matrix-free
 
 `isotropic` is the example of Sec. 4 of the JARE paper (x ~ N(v, σ²I), v = [0, …, μ], G(z) = z + φ,
 D(x) = θᵀx, zero-sum vanilla loss) at (φ*, θ*) = (v, 0); `dirac` is the Dirac-GAN of Mescheder et al. 2018 at
-(0, 0). Expectations are exact (moment-matched point sets, see `jare_tf.analysis.problems`). Single-stage
+(0, 0); `linear_gaussian` is a game satisfying Sec. 6's assumptions (an affine generator fitting N(μ, Σ), a
+quadratic discriminator with D = 0 at θ*; analysis/general_gans.py), for which the output adds Lemma 3's blocks
+computed from eq. 9 against the autodiff Jacobian, Theorem 4's form of the SimGD eigenvalues, the extreme cases'
+predicted ζ and τ and, for --method=jare, the relative distance of λ/γ to Theorem 5's limit −λ(PᵀP).
+Expectations are exact (moment-matched or Gauss–Hermite point sets, see `jare_tf.analysis.problems`). Single-stage
 methods are analysed through the Jacobian A of their update vector field; methods with several stages (altgd,
 wgan/wgan_gp with n_d > 1) through the update operator F_h of a plain gradient step h, reported as
 (∂F_h/∂w − I)/h so that its eigenvalues compare with A's, together with the spectral radius of ∂F_h/∂w
@@ -35,17 +40,24 @@ import numpy as np  # noqa: E402
 
 from jare_tf import methods  # noqa: E402  (TensorFlow is imported by compute(), after the names are checked)
 
-PROBLEMS = ("isotropic", "dirac")
-DEFAULT_STEP = {"isotropic": 1e-3, "dirac": 0.2}
+PROBLEMS = ("isotropic", "dirac", "linear_gaussian")
+DEFAULT_STEP = {"isotropic": 1e-3, "dirac": 0.2, "linear_gaussian": 1e-3}
 #: Method options that may be given as flags; each is passed only when set on the command line.
 METHOD_OPTIONS = ("std", "num_draws", "clip", "n_d", "n_g", "order", "target", "every")
 
 flags.DEFINE_enum("problem", "isotropic", PROBLEMS, "Game at its equilibrium.")
 flags.DEFINE_string("method", "jare", "Update rule (see --helpfull for the list in the error message).")
 flags.DEFINE_float("gamma", 0.0, "Regularisation weight γ (½γ‖·‖² convention).")
-flags.DEFINE_float("sigma2", 0.04, "isotropic: data and latent variance σ².")
-flags.DEFINE_float("mu", 4.0, "isotropic: last coordinate of the data mean v = [0, …, μ].")
-flags.DEFINE_integer("dim", 2, "isotropic: dimension n of data, latent, φ and θ.")
+flags.DEFINE_float("sigma2", 0.04, "isotropic: data and latent variance σ²; linear_gaussian: data variance "
+                   "(Σ = σ²I unless --variances).")
+flags.DEFINE_float("mu", 4.0, "isotropic, linear_gaussian: last coordinate of the data mean v = [0, …, μ].")
+flags.DEFINE_integer("dim", 2, "isotropic: dimension n of data, latent, φ and θ; linear_gaussian: dimension d "
+                     "of the data (d² + d generator and d + d(d+1)/2 discriminator parameters).")
+flags.DEFINE_list("variances", None, "linear_gaussian: the diagonal of Σ (--dim values).")
+flags.DEFINE_list("disc_variances", None, "linear_gaussian: the diagonal of Σ_D, the covariance the "
+                  "discriminator's features whiten with (default Σ, which makes E[hhᵀ] = I and Q ∝ I).")
+flags.DEFINE_float("latent_variance", 0.5, "linear_gaussian: κ² of z ~ N(0, κ²I); ½ with Σ = σ²I makes PᵀP ∝ I.")
+flags.DEFINE_float("disc_scale", 1.0, "linear_gaussian: the discriminator's scale s (sets c = 4λ(PᵀP)/λ(Q)²).")
 flags.DEFINE_enum("loss", None, ["vanilla", "wgan", "reverse_kl"],
                   "Loss family (default: wgan for wgan/wgan_gp, vanilla otherwise).")
 flags.DEFINE_float("step_size", None, "Step h of the update operator for multi-stage methods "
@@ -89,8 +101,12 @@ def compute() -> dict:
                          "the case at these equilibria (θ* = 0); its Jacobian there would only reflect the ε inside "
                          "the norm. Mescheder et al. 2018, Lemma C.3: WGAN-GP does not converge locally here.")
     family = FLAGS.loss or method.required_family or "vanilla"
+    sec6 = None
     if FLAGS.problem == "isotropic":
         game, batch = problems.isotropic(FLAGS.mu, FLAGS.sigma2, FLAGS.dim, family=family)
+    elif FLAGS.problem == "linear_gaussian":
+        sec6 = linear_gaussian_game(family)
+        game, batch = sec6.game()
     else:
         game, batch = problems.dirac(family=family)
     batch = problems.with_expected_inputs(method, batch)
@@ -117,7 +133,51 @@ def compute() -> dict:
         if FLAGS["every"].present:
             result.update(every=every, step_size=h, rate_per_iteration=radius ** (1.0 / every))
     result.update(problem=FLAGS.problem, method=FLAGS.method, gamma=FLAGS.gamma, loss=family, operator=operator)
+    if sec6 is not None:
+        result["sec6"] = sec6_checks(sec6, method, np.array([complex(*l) for l in result["eigenvalues"]]))
     return result
+
+
+def _diagonal(name: str, values):
+    if values is None:
+        return None
+    try:
+        numbers = [float(v) for v in values]
+    except ValueError:
+        raise ValueError(f"--{name}={','.join(values)}: give {FLAGS.dim} comma-separated numbers.") from None
+    if len(numbers) != FLAGS.dim or min(numbers) <= 0:
+        raise ValueError(f"--{name}={','.join(values)}: give --dim={FLAGS.dim} positive variances.")
+    return np.diag(numbers)
+
+
+def linear_gaussian_game(family: str):
+    from jare_tf.analysis import general_gans
+    mean = np.zeros(FLAGS.dim)
+    mean[-1] = FLAGS.mu
+    cov = _diagonal("variances", FLAGS.variances)
+    cov = FLAGS.sigma2 * np.eye(FLAGS.dim) if cov is None else cov
+    return general_gans.LinearGaussian(mean, cov, FLAGS.latent_variance, FLAGS.disc_scale,
+                                       _diagonal("disc_variances", FLAGS.disc_variances), family)
+
+
+def sec6_checks(spec, method, eigenvalues: np.ndarray) -> dict:
+    """Lemma 3 (SimGD's blocks against eq. 9), Theorem 4 (SimGD's eigenvalues), the extreme cases and, for JARE,
+    Theorem 5's limit at this γ (analysis/general_gans.py)."""
+    from jare_tf.analysis import general_gans, jacobian
+    game, batch = spec.game()
+    simgd = jacobian.vector_field_jacobian(methods.get("gan"), game, batch)
+    p, q = spec.lemma3_formulas()
+    ptp = p.T @ p
+    n, m = spec.sizes
+    out = {"generator_parameters": n, "discriminator_parameters": m,
+           "lemma3_relative_error": general_gans.lemma3_errors(simgd, p, q),
+           "theorem4": general_gans.theorem4_violation(np.linalg.eigvals(simgd), q, ptp),
+           "rank_p": int(np.linalg.matrix_rank(p)),
+           "extreme_cases": general_gans.extreme_cases(q, ptp)}
+    if method.name == "jare" and FLAGS.gamma > 0 and not FLAGS["every"].present:
+        out["theorem5_relative_error"] = general_gans.theorem5_error(
+            eigenvalues, FLAGS.gamma, general_gans.theorem5_limit(p, q))
+    return out
 
 
 def run_spectrum(workdir: str, step, k: int, which: str) -> dict:
@@ -191,7 +251,29 @@ def table(result: dict) -> str:
         lines.append(f"  {label:15s} {shown}")
     if "converges" in result:
         lines.append(f"  locally convergent at this h: {'yes' if result['converges'] else 'no'}")
+    if "sec6" in result:
+        lines += sec6_table(result["sec6"])
     return "\n".join(lines)
+
+
+def sec6_table(sec6: dict) -> list:
+    err, t4, ex = sec6["lemma3_relative_error"], sec6["theorem4"], sec6["extreme_cases"]
+    lines = [f"  Sec. 6 ({sec6['generator_parameters']} generator, {sec6['discriminator_parameters']} discriminator "
+             f"parameters, rank P = {sec6['rank_p']}):",
+             "    Lemma 3, autodiff SimGD Jacobian vs eq. 9 (relative): "
+             + ", ".join(f"{k} {v:.1e}" for k, v in err.items()),
+             f"    Theorem 4: a1 in [{t4['a1_range'][0]:.6g}, {t4['a1_range'][1]:.6g}], a2 in "
+             f"[{t4['a2_range'][0]:.6g}, {t4['a2_range'][1]:.6g}]; largest violation {t4['violation']:.1e}; "
+             f"{t4['zero_eigenvalues']} zero eigenvalues"]
+    if ex["c"] is not None:
+        lines.append(f"    extreme cases: c = {ex['c']:.6g}, c′ = {ex['c_prime']:.6g}"
+                     + (f", predicted ζ = {ex['predicted_zeta']:.6g}" if ex["predicted_zeta"] is not None else "")
+                     + (f", predicted τ = {ex['predicted_tau']:.6g}" if ex["predicted_tau"] is not None else "")
+                     + (" (exact: Q and PᵀP are multiples of I)" if ex["scalar"] else " (Q or PᵀP not ∝ I)"))
+    if "theorem5_relative_error" in sec6:
+        lines.append(f"    Theorem 5: max|λ/γ − (−λ(PᵀP) ∪ −λ(PPᵀ))| / max λ(PᵀP) = "
+                     f"{sec6['theorem5_relative_error']:.3e}")
+    return lines
 
 
 def main(argv):
@@ -213,10 +295,12 @@ def main(argv):
         return 0
     try:
         config_checks.check_flags({n: FLAGS[n].value for n in ("gamma", "sigma2", "mu", "dim", "step_size",
-                                                               *METHOD_OPTIONS)},
+                                                               "latent_variance", "disc_scale", *METHOD_OPTIONS)},
                                   positive=("sigma2", "dim", "step_size", "std", "num_draws", "clip", "n_d", "n_g",
-                                            "every"),
+                                            "every", "latent_variance", "disc_scale"),
                                   non_negative=("gamma", "target"))
+        if FLAGS.problem == "linear_gaussian":
+            linear_gaussian_game(FLAGS.loss or "vanilla")      # its flags, checked before TensorFlow loads
         result = compute()
     except ValueError as e:
         print(f"jare-spectrum: error: {e}", file=sys.stderr)

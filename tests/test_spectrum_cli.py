@@ -106,3 +106,17 @@ def test_workdir_gives_the_krylov_spectrum_of_a_trained_image_run(tmp_path):
     (toy / "config.json").write_text(json.dumps({"setting": "dirac", "method": "gan", "method_options": {}}))
     refused = run(f"--workdir={toy}")
     assert refused.returncode == 2 and "toy runs keep their results, not their parameters" in refused.stderr
+
+
+def test_linear_gaussian_problem_checks_lemma_3_and_theorem_5():
+    """Sec. 6 through the command: Lemma 3's blocks to float precision, and JARE's λ/γ at γ = 10⁴ within 2% of
+    −λ(PᵀP) (Theorem 5); the extreme case c = 4/(σ²s²) = 100 gives the table's predicted ζ = √99."""
+    result, lam = eigenvalues(run("--problem=linear_gaussian", "--method=jare", "--gamma=1e4", "--variances=1,0.5",
+                                  "--json"))
+    sec6 = result["sec6"]
+    assert max(sec6["lemma3_relative_error"].values()) <= 1e-12
+    assert sec6["theorem4"]["violation"] <= 1e-12 and sec6["theorem4"]["zero_eigenvalues"] == 1
+    assert 0 < sec6["theorem5_relative_error"] < 0.02 and lam.size == 11
+    proc = run("--problem=linear_gaussian", "--method=gan", "--sigma2=1", "--disc_scale=0.2")
+    assert proc.returncode == 0 and "predicted ζ = 9.94987" in proc.stdout
+    assert "phase factor ζ  9.94987" in proc.stdout

@@ -1,6 +1,18 @@
-"""Theory as a tool: the game Jacobian of any Method, its spectrum (ζ, τ, η_max) and the papers' closed forms."""
+"""Theory as a tool: the game Jacobian of any Method, its spectrum (ζ, τ, η_max) and the papers' closed forms.
 
-from jare_tf.analysis.jacobian import update_operator_jacobian, vector_field_jacobian
-from jare_tf.analysis.spectrum import Spectrum, analyse
+The package imports TensorFlow only when a name that needs it is used (PEP 562), so that the numpy-only modules
+(closed_forms, general_gans, spectrum) can check a command's inputs before TensorFlow loads.
+"""
 
-__all__ = ["update_operator_jacobian", "vector_field_jacobian", "Spectrum", "analyse"]
+import importlib
+
+_LAZY = {"update_operator_jacobian": "jacobian", "vector_field_jacobian": "jacobian", "Spectrum": "spectrum",
+         "analyse": "spectrum"}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"jare_tf.analysis.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'jare_tf.analysis' has no attribute {name!r}")

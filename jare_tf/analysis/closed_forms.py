@@ -17,7 +17,13 @@ from typing import Dict
 
 import numpy as np
 
-VANILLA_DERIVATIVES = {"g1pp": -0.25, "g2p": -0.5, "g2pp": -0.25}
+#: g1′(0), g1″(0), g2′(0), g2″(0) of each loss family (games/losses.py), derived by hand: vanilla
+#: g1(t) = g2(−t) = −log(1 + e^{−t}); reverse KL g1(t) = −e^{−t}, g2(t) = 1 − t; WGAN g1(t) = g2(−t) = t.
+LOSS_DERIVATIVES = {
+    "vanilla": {"g1p": 0.5, "g1pp": -0.25, "g2p": -0.5, "g2pp": -0.25},
+    "reverse_kl": {"g1p": 1.0, "g1pp": -1.0, "g2p": -1.0, "g2pp": 0.0},
+    "wgan": {"g1p": 1.0, "g1pp": 0.0, "g2p": -1.0, "g2pp": 0.0},
+}
 
 
 def isotropic_hessian_blocks(sigma2: float, v: np.ndarray, g1pp: float = -0.25, g2p: float = -0.5,
