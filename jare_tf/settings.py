@@ -5,7 +5,7 @@ command-line tools check a setting's name and overrides before that (seconds on 
 import ast
 import importlib
 import inspect
-from typing import Dict
+from typing import Dict, Tuple
 
 import ml_collections
 
@@ -19,6 +19,16 @@ def load(setting: str) -> ml_collections.ConfigDict:
         raise ValueError(f"Unknown --setting={setting!r}; valid settings: {', '.join(ALIASES)}, "
                          f"{', '.join(SETTINGS)}.")
     return importlib.import_module(f"jare_tf.configs.{name}").get_config()
+
+
+def from_saved(stored: Dict[str, object]) -> Tuple[ml_collections.ConfigDict, str]:
+    """(config, method name) from a workdir's config.json, which is the setting's config with `method` replaced
+    by the method's name, its options beside it (`method_options`) and the loss family it trained with."""
+    stored = dict(stored)
+    method = stored["method"]
+    stored["method"] = {"options": {method: stored.pop("method_options")}}
+    stored.pop("family", None)
+    return ml_collections.ConfigDict(stored), method
 
 
 def image_game(config: ml_collections.ConfigDict, method):

@@ -35,7 +35,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import flags  # noqa: E402
 
-from jare_tf import cli, config_checks  # noqa: E402
+from jare_tf import cli, config_checks, settings  # noqa: E402
 import numpy as np  # noqa: E402
 
 from jare_tf import methods  # noqa: E402  (TensorFlow is imported by compute(), after the names are checked)
@@ -73,11 +73,14 @@ flags.DEFINE_integer("every", None, "Lazy regularisation (jare, conopt, gen_only
                      "regulariser with weight k·γ on one iteration in k; analysed through the k-iteration operator "
                      "F = F_reg ∘ F_plainᵏ⁻¹ with plain steps of --step_size.")
 flags.DEFINE_bool("json", False, "Print one JSON object as the last line of stdout.")
-flags.DEFINE_string("workdir", None, "A jare-train image run: the top --k eigenvalues of its applied update at a "
-                    "checkpoint, matrix-free (Krylov); --problem and the game flags are then not used.")
+flags.DEFINE_string("workdir", None, "A jare-train run: the top --k eigenvalues of its applied update at a "
+                    "checkpoint (toy runs: their last step), matrix-free (Krylov); --problem and the game flags are "
+                    "then not used.")
 flags.DEFINE_integer("step", None, "--workdir: the checkpoint's step (default: the latest).")
 flags.DEFINE_integer("k", 20, "--workdir: how many eigenvalues.")
 flags.DEFINE_enum("which", "magnitude", ["magnitude", "imaginary"], "--workdir: largest |λ| or largest Im λ.")
+flags.DEFINE_bool("dense", False, "--workdir: also the dense spectrum of the same operator (at most 4,096 "
+                  "parameters, e.g. mog_numerics), and each Ritz value's distance to it.")
 
 FLAGS = flags.FLAGS
 
@@ -180,27 +183,54 @@ def sec6_checks(spec, method, eigenvalues: np.ndarray) -> dict:
     return out
 
 
-def run_spectrum(workdir: str, step, k: int, which: str) -> dict:
-    """The top-k Krylov eigenvalues of the applied update of a jare-train image run at one of its checkpoints
-    (analysis/krylov.py), on the minibatch of that step, with their residuals and the cost."""
-    import ml_collections
-    import tensorflow as tf
-
+def run_spectrum(workdir: str, step, k: int, which: str, dense: bool = False) -> dict:
+    """The top-k Krylov eigenvalues of the applied update of a jare-train run (analysis/krylov.py) on the
+    minibatch of the step analysed, with their residuals and the cost: an image run at one of its checkpoints,
+    a toy run at its last step (parameters.npz). dense: also the dense spectrum of the same operator."""
     from jare_tf.analysis import krylov
-    from jare_tf.training.image_trainer import ImageRun
     from jare_tf.training.workdir import read_json
     path = os.path.join(workdir, "config.json")
     if not os.path.isdir(workdir) or not os.path.exists(path):
         raise ValueError(f"--workdir={workdir} has no config.json: not a jare-train workdir.")
     stored = dict(read_json(path))
+    config, method = settings.from_saved(stored)
     if "architecture" not in stored:
-        raise ValueError(f"--workdir={workdir} is a toy run ({stored.get('setting')}); toy runs keep their results, "
-                         f"not their parameters: analyse the toy games at their equilibrium with --problem.")
-    # config.json is the setting's config with `method` replaced by the method's name and its options beside it.
-    method = stored["method"]
-    stored["method"] = {"options": {method: stored.pop("method_options")}}
-    stored.pop("family", None)
-    config = ml_collections.ConfigDict(stored)
+        from jare_tf.training.toy_trainer import ToyRun
+        if step is not None and step != config.num_steps:
+            raise ValueError(f"--step={step}: {workdir} is a toy run, which keeps the parameters of its last step "
+                             f"({config.num_steps}) only; leave --step out.")
+        run = ToyRun.finished(workdir)
+        batch, at, source = run.final_batch(), config.num_steps, os.path.join(workdir, "parameters.npz")
+    else:
+        run, batch, at, source = _image_run_at(workdir, config, method, step)
+    op = krylov.AppliedUpdate(run.method, run.game, batch, step_size=float(config.optimizer.d["learning_rate"]))
+    result = krylov.eigenvalues(op, k=k, which=which)
+    out = dict(result.to_json(), workdir=workdir, checkpoint=source, step=at, method=method,
+               setting=stored.get("setting"), parameters=op.n, k=k, which=which,
+               operator="matrix_free(applied update)")
+    if dense:
+        out.update(dense_comparison(op, result, which))
+    return out
+
+
+def dense_comparison(op, result, which: str) -> dict:
+    """The dense spectrum of the same operator (its n columns) beside the Ritz values: for each converged Ritz
+    value the distance to the nearest dense eigenvalue, relative to the largest |λ|."""
+    from jare_tf.analysis import jacobian, krylov
+    if op.n > jacobian.MAX_DENSE_PARAMETERS:
+        raise ValueError(f"--dense: the run has {op.n:,} parameters; dense Jacobians are limited to "
+                         f"{jacobian.MAX_DENSE_PARAMETERS:,}.")
+    dense = np.linalg.eigvals(op.dense())
+    scale = float(np.abs(dense).max())
+    gaps = [float(np.min(np.abs(dense - lam)) / scale) for lam in result.eigenvalues]
+    return {"dense_top": [[float(z.real), float(z.imag)] for z in krylov.top(dense, len(gaps), which)],
+            "dense_max_abs": scale, "ritz_to_dense": gaps}
+
+
+def _image_run_at(workdir: str, config, method: str, step):
+    import tensorflow as tf
+
+    from jare_tf.training.image_trainer import ImageRun
     checkpoints = os.path.join(workdir, "checkpoints")
     if step is None:
         prefix = tf.train.latest_checkpoint(checkpoints)
@@ -217,11 +247,7 @@ def run_spectrum(workdir: str, step, k: int, which: str) -> dict:
     run.model.checkpoint().restore(prefix).expect_partial()
     at = int(run.model.iteration.numpy())
     batch = {key: value[0] for key, value in next(iter(run.global_batches(at, at + 1))).items()}
-    op = krylov.AppliedUpdate(run.method, run.game, batch, step_size=float(config.optimizer.d["learning_rate"]))
-    result = krylov.eigenvalues(op, k=k, which=which)
-    return dict(result.to_json(), workdir=workdir, checkpoint=prefix, step=at, method=method,
-                setting=stored.get("setting"), parameters=op.n, k=k, which=which,
-                operator="matrix_free(applied update)")
+    return run, batch, at, prefix
 
 
 def workdir_table(result: dict) -> str:
@@ -234,6 +260,10 @@ def workdir_table(result: dict) -> str:
     lines += [f"  phase factor ζ  {'inf' if zeta is None else f'{zeta:.6g}'}  (over the converged ones)",
               f"  η_max           {'inf' if eta is None else f'{eta:.6g}'}",
               f"  cost            {result['matvecs']} operator products, {result['seconds']:.1f} s"]
+    if "ritz_to_dense" in result:
+        gaps = [g for g, ok in zip(result["ritz_to_dense"], result["converged"]) if ok]
+        lines.append(f"  dense check     largest |λ| {result['dense_max_abs']:.6g}; each converged Ritz value "
+                     f"within {max(gaps, default=float('nan')):.1e}·max|λ| of a dense eigenvalue")
     return "\n".join(lines)
 
 
@@ -287,7 +317,7 @@ def main(argv):
     if FLAGS.workdir:
         try:
             config_checks.check_flags({"k": FLAGS.k, "step": FLAGS.step}, positive=("k",), non_negative=("step",))
-            result = run_spectrum(FLAGS.workdir, FLAGS.step, FLAGS.k, FLAGS.which)
+            result = run_spectrum(FLAGS.workdir, FLAGS.step, FLAGS.k, FLAGS.which, FLAGS.dense)
         except ValueError as e:
             print(f"jare-spectrum: error: {e}", file=sys.stderr)
             return 2

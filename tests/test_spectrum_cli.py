@@ -84,7 +84,7 @@ def test_every_gives_the_lazy_operator_and_its_dirac_closed_form():
 
 def test_workdir_gives_the_krylov_spectrum_of_a_trained_image_run(tmp_path):
     """A setting C run (fake data, 2 steps): the top 4 eigenvalues of its applied update at a checkpoint, each
-    with a residual that says it converged, and the cost; a missing step and a toy run are named errors."""
+    with a residual that says it converged, and the cost; a missing step is a named error."""
     workdir = tmp_path / "C_gan"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     train = subprocess.run([sys.executable, "-m", "jare_tf.train", "--setting=C", "--method=gan", "--fake_data",
@@ -101,11 +101,6 @@ def test_workdir_gives_the_krylov_spectrum_of_a_trained_image_run(tmp_path):
     assert max(result["residuals"]) <= 3.5e-4 * np.abs(lam).max()      # √ε of float32: the converged rule
     missing = run(f"--workdir={workdir}", "--step=7")
     assert missing.returncode == 2 and "no checkpoint at that step (it has 0, 1, 2)" in missing.stderr
-    toy = tmp_path / "dirac"                  # a toy run's workdir, as jare-train writes its config.json
-    toy.mkdir()
-    (toy / "config.json").write_text(json.dumps({"setting": "dirac", "method": "gan", "method_options": {}}))
-    refused = run(f"--workdir={toy}")
-    assert refused.returncode == 2 and "toy runs keep their results, not their parameters" in refused.stderr
 
 
 def test_linear_gaussian_problem_checks_lemma_3_and_theorem_5():

@@ -70,12 +70,17 @@ def test_every_section_writes_its_tables_and_figures(tmp_path, monkeypatch):
     monkeypatch.setitem(toy_report.Report.MOG_RUNS, "fig8", (fig8[0], fig8[1], ("gan", "jare"), fig8[3]))
     monkeypatch.setattr(toy_report, "LAZY_EVERY", (4,))
     monkeypatch.setattr(toy_report, "LAZY_MOG_EVERY", (4,))
+    monkeypatch.setattr(toy_report, "ISO_METHODS", ("gan", "jare"))
+    monkeypatch.setattr(toy_report, "DIRAC_RUNS", [r for r in toy_report.DIRAC_RUNS if r[1] in ("gan", "jare")])
+    monkeypatch.setattr(toy_report, "NUMERICS_K", 4)
     path = toy_report.Report(str(tmp_path / "report"), str(tmp_path / "runs"), log=lambda s: None).write(
         list(toy_report.SECTIONS))
     text = open(path).read()
     for heading in ("Fig. 1", "Fig. 5", "Fig. 6", "Fig. 2", "Fig. 7", "Fig. 8", "Dirac-GAN", "Nagarajan & Kolter",
-                    "Lazy regularisation"):
+                    "Lazy regularisation", "Eigenvalues at the end of training"):
         assert heading in text
+    numerics = text[text.index("Eigenvalues at the end of training"):]
+    assert "| conopt |" in numerics and "numerics_eigenvalues.png" in numerics
     figures = re.findall(r"\]\((toy/[^)]+)\)", text)
     assert len(figures) >= 10
     for fig in figures:      # each passed plots.check_readable before it was saved

@@ -83,7 +83,26 @@ class AppliedUpdate:
             return tape.gradient(y, self.w, output_gradients=v,
                                  unconnected_gradients=tf.UnconnectedGradients.ZERO)
 
-        self._jvp, self._vjp = jvp, vjp
+        @tf.function(reduce_retracing=True)
+        def jvps(vs):
+            return tf.map_fn(jvp.python_function, vs, parallel_iterations=16)
+
+        self._jvp, self._vjp, self._jvps = jvp, vjp, jvps
+
+    def dense(self, chunk: int = 256) -> np.ndarray:
+        """J as an n × n float64 matrix from its action on the unit vectors, for checking the Krylov values on
+        games of a few thousand parameters: `chunk` columns per call, as a graph loop over the JVP (tf.map_fn;
+        one trace, the last chunk padded to the same shape). On mog_numerics' 2,003 parameters this takes about
+        7 s for SimGD and 15 s for JARE on 2 CPU cores, tracing included (a vectorised map traced 3× longer)."""
+        eye = np.eye(self.n)
+        columns = []
+        for start in range(0, self.n, chunk):
+            block = np.zeros((chunk, self.n))
+            part = eye[start:start + chunk]
+            block[:len(part)] = part
+            columns.append(self._jvps(tf.constant(block, self.dtype)).numpy()[:len(part)])
+        self.matvecs += self.n
+        return np.concatenate(columns, axis=0).T.astype(np.float64)     # eigensolvers then run in float64
 
     def matvec(self, v: np.ndarray) -> np.ndarray:
         self.matvecs += 1

@@ -13,6 +13,8 @@ toy_metrics.py).
   nk      streamlines of Nagarajan & Kolter's Fig. 3 (GAN and WGAN, generator-only η ∈ {0, .25, .5, 1})
   lazy    lazy regularisation (every = k ∈ {1, 2, 4, 8, 16}) of JARE and ConOpt: the k-iteration operator's rate
           and largest stable step, and runs (isotropic Fig. 1, Dirac-GAN, MoG r = 2)
+  numerics  eigenvalues of the game Jacobian at the end of training on mog_numerics for SimGD, ConOpt and JARE
+          (dense, 2,003 parameters), as Mescheder et al. 2017's eigenvalue plots, beside the top-20 Krylov values
 
 Every number and figure in the report is computed by this module from runs it makes. Each section writes its own
 fragment (toy/sections/<section>.md) and toy.md is assembled from the fragments, so rerunning one section
@@ -32,11 +34,11 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from jare_tf import methods, settings  # noqa: E402
-from jare_tf.analysis import closed_forms, jacobian, problems, spectrum  # noqa: E402
+from jare_tf.analysis import closed_forms, jacobian, krylov, problems, spectrum  # noqa: E402
 from jare_tf.evaluation import plots, toy_metrics  # noqa: E402
 from jare_tf.training.toy_trainer import ToyRun  # noqa: E402
 
-SECTIONS = ("fig1", "fig5", "fig6", "fig2", "fig7", "fig8", "dirac", "nk", "lazy")
+SECTIONS = ("fig1", "fig5", "fig6", "fig2", "fig7", "fig8", "dirac", "nk", "lazy", "numerics")
 LAZY_EVERY = (1, 2, 4, 8, 16)       # lazy: the regulariser on one iteration in k
 LAZY_MOG_EVERY = (1, 4)
 #: toy.md shows a section's measured times between these markers; everything outside them regenerates exactly.
@@ -50,6 +52,8 @@ MOG_VARIANT_STEPS = 10000  # Fig. 7 / 8 variants
 MOG_SNAPSHOT = 2000        # sample densities and per-mode coverage every 2k steps (Fig. 2's panels)
 MOG_FINE_SNAPSHOT = 500    # samples saved every 500 steps: the scale-aware curves and the SimGD seed study
 SIMGD_SEEDS = (0, 1, 2)    # fig2: SimGD over these seeds (the paper: it oscillates among modes)
+NUMERICS_METHODS = ("gan", "conopt", "jare")
+NUMERICS_K = 20            # numerics: the Krylov top-k beside the dense spectrum
 
 # (label, method, overrides) — the rows of Table 1 and Fig. 3 of Mescheder et al. 2018 and of Appendix C.
 DIRAC_RUNS = [
@@ -158,6 +162,15 @@ def lazy_verdict(title: str, broken, eta: float) -> str:
             + ": there the regularised step, weighted k·γ, overshoots (k·γ·η too large) or the k − 1 plain steps "
             "expand more than it contracts; below that k lazy regularisation keeps the exact method's local "
             "convergence, at the rate per iteration in the table.")
+
+
+def numerics_spectra(workdir: str, k: int):
+    """(all eigenvalues of the dense J, the top-k Krylov spectrum) of a finished toy run's applied update at its
+    last step, both through the same matrix-free operator."""
+    run = ToyRun.finished(workdir)
+    op = krylov.AppliedUpdate(run.method, run.game, run.final_batch(),
+                              step_size=float(run.config.optimizer.d["learning_rate"]))
+    return np.linalg.eigvals(op.dense()), krylov.eigenvalues(op, k=k)
 
 
 def slugify(text: str) -> str:
@@ -522,6 +535,56 @@ class Report:
             runs[f"jare every={k}"] = one["jare"]
         self._mog_tables(runs)
 
+    # --- the Numerics of GANs' eigenvalue plots -----------------------------------------------------------------
+    def numerics(self):
+        config = settings.load("mog_numerics")
+        self.lines += ["## Eigenvalues at the end of training: the Numerics of GANs' mixture of Gaussians", "",
+                       f"`mog_numerics` (Mescheder et al. 2017, Sec. 5): 8 modes on the unit circle, std "
+                       f"{config.data.std:g}, 4 × Dense(16, ReLU) players, non-saturating loss, RMSProp "
+                       f"{config.optimizer.d['learning_rate']:g}, batch {config.batch_size}, γ = 10, "
+                       f"{config.num_steps:,} steps. At the last step the Jacobian J = ∂h/∂w of the field the "
+                       "method applies (h = −u, on that step's minibatch; analysis/krylov.py) is formed densely "
+                       "from its action on the unit vectors, and its eigenvalues are drawn in the complex plane "
+                       "as in that paper's eigenvalue figures: SimGD's lie close to the imaginary axis and on "
+                       "both sides of it, the regularisers pull them into the left half-plane. The same "
+                       f"operator's top {NUMERICS_K} by magnitude from Krylov iterations (ARPACK) are marked "
+                       "beside them. The networks are float32, so a Ritz value counts as converged at residual "
+                       "≤ √ε₃₂ = 3.5e-4 of max|λ|.", "",
+                       "| method | modes (strict) | high-quality | max abs λ | ζ (phase factor) | eigenvalues with "
+                       "Re λ > 10⁻⁶·max abs λ | largest Re λ | η_max | Krylov: converged of "
+                       f"{NUMERICS_K}, operator products | Krylov vs dense: largest distance / max abs λ |",
+                       "|---|---|---|---|---|---|---|---|---|---|"]
+        fig, axes = plt.subplots(1, len(NUMERICS_METHODS), figsize=(4.4 * len(NUMERICS_METHODS), 4.4),
+                                 constrained_layout=True)
+        for ax, method in zip(axes, NUMERICS_METHODS):
+            wd = os.path.join(self.workdir, "numerics", method)
+            _, result, _ = self.run("mog_numerics", method, wd, {})
+            lam, ritz = numerics_spectra(wd, NUMERICS_K)
+            scale = float(np.abs(lam).max())
+            good = ritz.eigenvalues[ritz.converged]
+            gap = max((float(np.min(np.abs(lam - r))) for r in good), default=float("nan")) / scale
+            unstable = lam[lam.real > 1e-6 * scale]
+            self.lines.append(
+                f"| {method} | {result['modes_covered']}/8 | {fmt(result['high_quality_fraction'])} | "
+                f"{fmt(scale)} | {fmt(spectrum.phase_factor(lam, 1e-6))} | {unstable.size} of {lam.size} | "
+                f"{fmt(float(lam.real.max()))} | {fmt(spectrum.max_step_size(lam, 1e-6))} | "
+                f"{int(ritz.converged.sum())}, {ritz.matvecs} | {fmt(gap, 2)} |")
+            ax.scatter(lam.real, lam.imag, s=6, c="tab:blue", label=f"dense (all {lam.size})")
+            ax.scatter(good.real, good.imag, s=40, facecolors="none", edgecolors="tab:red",
+                       label=f"Krylov top {NUMERICS_K} (converged)")
+            ax.axhline(0, color="0.7", lw=0.6)
+            ax.axvline(0, color="0.7", lw=0.6)
+            ax.set_title(f"{method}, step {result['step']:,}", fontsize=9)
+            ax.set_xlabel("Re λ", fontsize=8)
+            ax.set_ylabel("Im λ", fontsize=8)
+            ax.legend(fontsize=7)
+        self.lines.append("")
+        self.figure(fig, "numerics_eigenvalues.png", "eigenvalues of the game Jacobian on mog_numerics")
+        self.lines += ["ζ and η_max are over the eigenvalues with |λ| > 10⁻⁶·max|λ| (the rest count as zero: a "
+                       "trained ReLU network has many). Away from an equilibrium J need not be stable: "
+                       "eigenvalues with Re λ > 0 are directions the field pushes away along, and η_max is 0 "
+                       "when there is one.", ""]
+
     def section(self, name: str) -> List[str]:
         self.lines = []
         if name == "fig1":
@@ -540,6 +603,8 @@ class Report:
             self.nk()
         elif name == "lazy":
             self.lazy()
+        elif name == "numerics":
+            self.numerics()
         else:
             raise ValueError(f"Unknown section {name!r}; valid: {', '.join(SECTIONS)}.")
         return self.lines

@@ -5,7 +5,8 @@ not Python-bound: 15,000 isotropic steps take about a second on two CPU cores. A
 records the setting's metrics, the method's losses, gradient norms and regulariser values on a fresh minibatch,
 ζ and τ of the game Jacobian where it is small enough to be dense, and sample images where the setting has
 them; everything goes to TensorBoard (`workdir/train`), and the run ends with `metrics.json` (final values),
-`history.json` (every log point) and `config.json` (the resolved config) in the workdir. Toy runs keep no
+`history.json` (every log point), `parameters.npz` (the players' variables at the last step, for
+`jare-spectrum --workdir`) and `config.json` (the resolved config) in the workdir. Toy runs keep no resumable
 checkpoints: the same command run again returns the finished run's saved results (nothing is retrained or
 rewritten); a run that did not finish, or one asked for another number of steps, trains again from step 0.
 """
@@ -27,8 +28,11 @@ from jare_tf.training import optimizers
 from jare_tf.training.toy_settings import SETTINGS
 from jare_tf.training.updater import NON_FINITE, Updater
 from jare_tf.training.workdir import (NonFiniteError, disk_full, is_out_of_space, make_workdir, read_json,
-                                     save_config, write_config_text, write_json)
+                                     save_config, write_config_text, write_json, write_npz)
 from jare_tf.training.workdir_lock import WorkdirLock
+
+
+PARAMETERS = "parameters.npz"
 
 
 def _finite_or_none(x: float) -> Optional[float]:
@@ -57,6 +61,42 @@ class ToyRun:
         self.updater = Updater(self.method, self.game, self.optimizers)
         self._run_steps = tf.function(self._steps, jit_compile=bool(config.get("jit_compile", False)))
         self._scalars = tf.function(self._scalars_at)
+
+    @classmethod
+    def finished(cls, workdir: str) -> "ToyRun":
+        """The run a finished toy workdir holds (config.json), its game at the last step (parameters.npz)."""
+        run = cls(*settings.from_saved(read_json(os.path.join(workdir, "config.json"))))
+        run.load_parameters(workdir)
+        return run
+
+    def final_batch(self) -> Dict[str, tf.Tensor]:
+        """The minibatch of the last step (num_steps), on which jare-spectrum analyses a finished run."""
+        return self.batch(tf.constant(self.config.num_steps, tf.int64))
+
+    def save_parameters(self, workdir: str) -> None:
+        """parameters.npz: every variable of both players (trainable and state) by its path."""
+        write_npz(os.path.join(workdir, PARAMETERS), {key: v.numpy() for key, v in self._all_variables()})
+
+    def load_parameters(self, workdir: str) -> None:
+        """Set the game's variables from a finished run's parameters.npz (this run's config must built it)."""
+        path = os.path.join(workdir, PARAMETERS)
+        if not os.path.exists(path):
+            raise ValueError(f"--workdir={workdir} has no {PARAMETERS}: the run has not finished, or was made "
+                             f"before toy runs saved their parameters (train it again with --overwrite).")
+        with np.load(path) as saved:
+            variables = dict(self._all_variables())
+            if sorted(saved.files) != sorted(variables):
+                raise ValueError(f"{path} holds {sorted(saved.files)}, but the run's config builds "
+                                 f"{sorted(variables)}.")
+            for key, v in variables.items():
+                if saved[key].shape != tuple(v.shape):
+                    raise ValueError(f"{path}: {key} has shape {saved[key].shape}, the run's model {v.shape}.")
+                v.assign(saved[key])
+
+    def _all_variables(self):
+        """(key, variable) for every variable of both players; keys are unique (layer paths are not)."""
+        return [(f"{model.name}.{i}.{v.path.replace('/', '.')}", v)
+                for model in (self.game.generator, self.game.discriminator) for i, v in enumerate(model.variables)]
 
     def batch(self, step, k: int = 0) -> Dict[str, tf.Tensor]:
         seed = synthetic.step_seed(self.config.seed, step, k)
@@ -188,5 +228,6 @@ class ToyRun:
         final = dict(step=c.num_steps, **self.setting.final_metrics(c, history))
         seconds = time.perf_counter() - t0
         write_json(os.path.join(workdir, "history.json"), dict(history))
+        self.save_parameters(workdir)
         write_json(metrics_path, dict(final, train_seconds=seconds))    # metrics last: it marks the run finished
         return dict(final, seconds=seconds)

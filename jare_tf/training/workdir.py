@@ -4,10 +4,12 @@ through tf.io.gfile, so a workdir may be local or on a cloud bucket (gs://)."""
 
 import errno
 import glob
+import io
 import json
 import os
 import shutil
 
+import numpy as np
 import tensorflow as tf
 from typing import Dict, Optional
 
@@ -61,6 +63,16 @@ def write_json(path: str, payload) -> None:
     with tf.io.gfile.GFile(tmp, "w") as f:
         f.write(text)
     tf.io.gfile.rename(tmp, path, overwrite=True)
+
+def write_npz(path: str, arrays: Dict[str, np.ndarray]) -> None:
+    """np.savez atomically (a temporary file, then rename), local or gs://."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    tmp = f"{path}.tmp"
+    with tf.io.gfile.GFile(tmp, "wb") as f:
+        f.write(buffer.getvalue())
+    tf.io.gfile.rename(tmp, path, overwrite=True)
+
 
 def make_workdir(workdir: str) -> None:
     """Create the workdir (local or gs://); a path that is a file is refused with the flag's name."""

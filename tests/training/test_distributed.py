@@ -78,13 +78,14 @@ TRAINING = textwrap.dedent("""
 
     mirrored = distribute.make_strategy("mirrored")
     assert mirrored.num_replicas_in_sync == 2
-    cases = [("gan", False, 1), ("conopt", False, 1), ("jare", False, 1), ("gan", True, 1), ("jare", True, 1),
-             ("altgd", False, 1), ("wgan", False, 1), ("jare", True, 2)]
+    # Adam's state under replicas: conopt, altgd, wgan; the applied direction's scale, in full under SGD: gan,
+    # jare (with the biased per-replica regulariser as a control that the check can fail) and lazy jare.
+    cases = [("conopt", False, 1), ("gan", True, 1), ("jare", True, 1), ("altgd", False, 1), ("wgan", False, 1),
+             ("jare", True, 2)]
     for method, sgd, every in cases:
         one = ImageRun(config(sgd, every), method)
         one.train(tempfile.mkdtemp(), log=lambda s: None, verbose=0)
-        runs = [("global", None)] + ([("per_replica", PerReplica())] if method in ("conopt", "jare") and every == 1
-                                     else [])
+        runs = [("global", None)] + ([("per_replica", PerReplica())] if method == "jare" and every == 1 else [])
         for label, reducer in runs:
             two = ImageRun(config(sgd, every), method, mirrored)
             if reducer is not None:
@@ -118,10 +119,9 @@ def test_two_replicas_end_with_the_parameters_of_one_device():
     rows = python(TRAINING)
     guard = [row for row in rows if row[0] == "guard"]
     result = {(method, label): (int(steps), float(rel)) for method, label, steps, rel in rows if method != "guard"}
-    assert set(result) == {("gan", "global"), ("conopt", "global"), ("conopt", "per_replica"),
-                           ("jare", "global"), ("jare", "per_replica"), ("gan_sgd", "global"),
-                           ("jare_sgd", "global"), ("jare_sgd", "per_replica"), ("altgd", "global"),
-                           ("wgan", "global"), ("jare_sgd_every2", "global")}
+    assert set(result) == {("conopt", "global"), ("gan_sgd", "global"), ("jare_sgd", "global"),
+                           ("jare_sgd", "per_replica"), ("altgd", "global"), ("wgan", "global"),
+                           ("jare_sgd_every2", "global")}
     for (method, label), (steps, rel) in result.items():
         assert steps == 3
         if label == "global":
