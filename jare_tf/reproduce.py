@@ -5,9 +5,11 @@ r"""jare-reproduce: regenerate a results report under docs/results/ from runs it
     jare-reproduce fashion_mnist --workdir=runs/repro   # docs/results/fashion_mnist.md (C, D, E; < 1 h on 2 cores)
     jare-reproduce fashion_mnist --only=C,jare,gan      # train/score only these; the report keeps the others
     jare-reproduce fashion_mnist --grid=full            # A–F × 3 seeds × 20K iterations: for GPUs
+    jare-reproduce fashion_mnist --grid=lazy            # docs/results/fashion_mnist_lazy.md: C, jare vs jare:every=4
 
 Sections of `toy`: fig1, fig5, fig6 (isotropic Gaussian, seconds each), fig2, fig7, fig8 (mixture of Gaussians,
-several minutes each on two cores), dirac (Dirac-GAN), nk (Nagarajan & Kolter streamlines). Each section
+several minutes each on two cores), dirac (Dirac-GAN), nk (Nagarajan & Kolter streamlines), lazy (lazy
+regularisation), numerics (mog_numerics eigenvalues, dense and Krylov). Each section
 replaces its own part of the report; the others are kept.
 
 `fashion_mnist`: GAN, SN-GAN, ConOpt and JARE on real images across settings (the paper's Fig. 3 at small scale;
@@ -29,8 +31,10 @@ flags.DEFINE_list("only", None, "toy: sections to run (default: all); fashion_mn
                   "train and score now (e.g. C,jare).")
 flags.DEFINE_string("report_dir", "docs/results", "Where the report (<report>.md) and its figures (<report>/) go.")
 flags.DEFINE_string("workdir", "/tmp/jare_reproduce", "Where each run's TensorBoard events and metrics go.")
-flags.DEFINE_enum("grid", "default", ["default", "full"], "fashion_mnist: default (C, D, E × gan, sngan, conopt, "
-                  "jare × 1 seed × 500 iterations at 5× the learning rates, 2 CPU cores) or full (A–F × 3 seeds × 20,000, for GPUs).")
+flags.DEFINE_enum("grid", "default", ["default", "full", "lazy"], "fashion_mnist: default (C, D, E × gan, sngan, "
+                  "conopt, jare × 1 seed × 500 iterations at 5× the learning rates, 2 CPU cores), full (A–F × 3 seeds "
+                  "× 20,000, for GPUs) or lazy (C × jare, jare:every=4 in the default's protocol; "
+                  "docs/results/fashion_mnist_lazy.md).")
 flags.DEFINE_string("data_dir", None, "fashion_mnist: TFDS data_dir where it is prepared (default: TFDS').")
 FLAGS = flags.FLAGS
 

@@ -61,6 +61,39 @@ def _option_value(text: str) -> object:
     return value if value is None or isinstance(value, (int, float)) else text
 
 
+#: Method options that take numbers (the others, such as hvp and order, take names).
+NUMERIC_OPTIONS = {"gamma", "std", "clip", "target", "epsilon", "n_d", "n_g", "num_draws", "every"}
+
+
+def parse_method_label(label: str) -> Tuple[str, Dict[str, object]]:
+    """`jare:every=4:hvp=forward` → ("jare", {"every": 4, "hvp": "forward"}): a method and options that differ
+    from the setting's (jare-bench --methods, the Fashion-MNIST report's lazy rows). ValueError names the part."""
+    from jare_tf import methods
+    name, *opts = label.split(":")
+    if name not in methods.names():
+        raise ValueError(f"unknown method {name!r}; valid methods: {', '.join(methods.names())}.")
+    options = {}
+    for opt in opts:
+        if "=" not in opt:
+            raise ValueError(f"option {opt!r} of {name} must read option=value.")
+        key, value = opt.split("=", 1)
+        options[key] = _option_value(value)
+        if key in NUMERIC_OPTIONS and (isinstance(options[key], bool)
+                                       or not isinstance(options[key], (int, float))):
+            raise ValueError(f"{name}:{opt}: {key} must be a number.")
+    return name, options
+
+
+def set_method_options(config: ml_collections.ConfigDict, method: str, options: Dict[str, object]) -> None:
+    """config.method.options.<method>.<key> = value for each option, adding keys the setting leaves at the
+    method's default (the method's constructor refuses an option it lacks, settings.make_method)."""
+    node = config.method.options
+    if method not in node:
+        node[method] = {}
+    for key, value in options.items():
+        node[method][key] = value
+
+
 def add_method_options(argv, config: ml_collections.ConfigDict) -> None:
     """Make room for a method option the setting leaves at the method's default.
 

@@ -45,16 +45,21 @@ def test_unknown_dataset_is_refused_with_the_valid_names(tmp_path):
 
 def test_report_on_a_tiny_grid_resumes_and_keeps_finished_runs(tmp_path, fashion_mnist_data_dir,
                                                                fashion_mnist_cache):
-    grid = fashion_mnist_report.Grid(("C",), ("gan",), (1,), 20, 10, 300)
+    # A method label with an option (the lazy grid's `jare:every=4`): lazy JARE regularising every other step.
+    grid = fashion_mnist_report.Grid(("C",), ("jare:every=2",), (1,), 20, 10, 300, report="tiny", title="Tiny")
     report = fashion_mnist_report.Report(str(tmp_path / "report"), str(tmp_path / "runs"), grid,
                                          fashion_mnist_data_dir, str(tmp_path / "stats"),
                                          os.path.join(fashion_mnist_cache["dir"], "classifiers", "fashion_mnist"),
                                          log=lambda line: None)
-    text = open(report.write()).read()
-    assert "FID(test split vs training split)" in text and "| C | gan | 1 |" in text
-    for name in ("fid_curves.png", "fig3_bars.png", os.path.join("samples", "C_gan_seed1.png")):
-        assert os.path.getsize(tmp_path / "report" / "fashion_mnist" / name) > 1000
-    run_dir = tmp_path / "runs" / "C_gan_seed1"
+    path = report.write()
+    text = open(path).read()
+    assert path.endswith("tiny.md") and text.startswith("# Tiny")
+    assert "FID(test split vs training split)" in text and "| C | jare:every=2 | 1 |" in text
+    for name in ("fid_curves.png", "fig3_bars.png", os.path.join("samples", "C_jare_every2_seed1.png")):
+        assert os.path.getsize(tmp_path / "report" / "tiny" / name) > 1000
+    run_dir = tmp_path / "runs" / "C_jare_every2_seed1"
+    saved = json.load(open(run_dir / "config.json"))
+    assert saved["method"] == "jare" and saved["method_options"]["every"] == 2
     assert [r["step"] for r in json.load(open(run_dir / "eval.json"))] == [0, 10, 20]
     timing = json.load(open(run_dir / "reproduce_timing.json"))
     report.write()                                                 # again: nothing retrained or rescored

@@ -94,3 +94,18 @@ def test_an_option_the_method_does_not_have_is_refused_by_name():
         settings.make_method(config, "altgd")
     with pytest.raises(ValueError, match=r"gan has no option gamma .*its options: none"):
         settings.make_method(config, "gan")
+
+
+def test_a_method_label_gives_the_method_and_its_options():
+    """`name:option=value` (jare-bench --methods, the Fashion-MNIST lazy grid) → method and typed options, which
+    set_method_options puts where make_method reads them."""
+    assert settings.parse_method_label("jare:every=4:hvp=forward") == ("jare", {"every": 4, "hvp": "forward"})
+    assert settings.parse_method_label("gan") == ("gan", {})
+    for bad, message in (("jaer", "unknown method 'jaer'"), ("jare:every", "must read option=value"),
+                         ("jare:every=four", "every must be a number")):
+        with pytest.raises(ValueError, match=message):
+            settings.parse_method_label(bad)
+    c = settings.load("C")
+    settings.set_method_options(c, "jare", {"every": 4})
+    method = settings.make_method(c, "jare")
+    assert method.every == 4 and method.gamma == settings.method_options(c, "jare")["gamma"]

@@ -1,7 +1,6 @@
 """jare-bench's input: the --methods and --steps_for syntax, the setting's config and the checks that every
 method builds, all before any model is built; bad input is a UsageError (one line, exit status 2)."""
 
-import ast
 from typing import Dict, List, Optional, Tuple
 
 #: The baseline every ratio is taken to; always timed.
@@ -17,30 +16,15 @@ class UsageError(ValueError):
 # ----------------------------------------------------------------------------------------------------------
 
 
-#: Method options that take numbers (the others, such as hvp and order, take names).
-NUMERIC_OPTIONS = {"gamma", "std", "clip", "target", "epsilon", "n_d", "n_g", "num_draws", "every"}
-
-
 def parse_methods(text: str) -> List[Tuple[str, str, Dict[str, object]]]:
     """`gan,jare:hvp=forward` → [(label, name, options)], gan first (added when missing)."""
-    from jare_tf import methods
+    from jare_tf import settings
     specs, seen = [], set()
     for label in [s.strip() for s in text.split(",") if s.strip()]:
-        name, *opts = label.split(":")
-        if name not in methods.names():
-            raise UsageError(f"--methods: unknown method {name!r}; valid methods: {', '.join(methods.names())}.")
-        options = {}
-        for opt in opts:
-            if "=" not in opt:
-                raise UsageError(f"--methods: option {opt!r} of {name} must read option=value.")
-            key, value = opt.split("=", 1)
-            try:
-                options[key] = ast.literal_eval(value)
-            except (ValueError, SyntaxError):
-                options[key] = value
-            if key in NUMERIC_OPTIONS and (isinstance(options[key], bool)
-                                           or not isinstance(options[key], (int, float))):
-                raise UsageError(f"--methods: {name}:{opt}: {key} must be a number.")
+        try:
+            name, options = settings.parse_method_label(label)
+        except ValueError as e:
+            raise UsageError(f"--methods: {e}") from None
         if label in seen:
             raise UsageError(f"--methods: {label!r} is listed twice.")
         seen.add(label)

@@ -49,6 +49,9 @@ class Grid:
     #: Both players' learning rates are the setting's times this (the short grid compresses training 1000-fold
     #: and raises the step size to get past the first blobs; the same factor for every method and setting).
     lr_scale: float = 1.0
+    #: The report's name: <report>.md and its figures in <report>/ under --report_dir.
+    report: str = "fashion_mnist"
+    title: str = "Fashion-MNIST: GAN, SN-GAN, ConOpt and JARE across settings (JARE paper Fig. 3, small scale)"
 
 
 #: default: what two CPU cores finish in under an hour (measured in the report). full: the settings' own learning
@@ -56,7 +59,23 @@ class Grid:
 GRIDS = {
     "default": Grid(("C", "D", "E"), METHODS, (1,), 500, 100, 5000, lr_scale=5.0),
     "full": Grid(IMAGE_SETTINGS, METHODS, (1, 2, 3), 20000, 2000, 10000),
+    # Issue 16's lazy regularisation on real images: JARE with its regulariser on one iteration in 4 (weight 4γ),
+    # beside exact JARE, in the default grid's protocol (methods are labels: `name:option=value`).
+    "lazy": Grid(("C",), ("jare", "jare:every=4"), (1,), 500, 100, 5000, lr_scale=5.0,
+                 report="fashion_mnist_lazy",
+                 title="Fashion-MNIST, setting C: lazy JARE (every = 4) beside exact JARE (issue 16)"),
 }
+
+
+def grid_flag(grid: Grid) -> str:
+    """The --grid flag that makes `grid` ('' for the default)."""
+    name = next((k for k, v in GRIDS.items() if v == grid), "default")
+    return "" if name == "default" else f" --grid={name}"
+
+
+def slug(method: str) -> str:
+    """A method label as a file name: jare:every=4 → jare_every4."""
+    return method.replace(":", "_").replace("=", "")
 
 
 def protocol(grid: Grid) -> Protocol:
@@ -67,10 +86,10 @@ def select(grid: Grid, only: Optional[Sequence[str]]) -> Grid:
     """--only: setting letters and method names (e.g. C,E,jare); each kind given narrows that kind of the grid."""
     if not only:
         return grid
-    unknown = [x for x in only if x not in IMAGE_SETTINGS and x not in METHODS]
+    unknown = [x for x in only if x not in IMAGE_SETTINGS and x not in METHODS and x not in grid.methods]
     if unknown:
         raise ValueError(f"--only: unknown {unknown}; fashion_mnist takes settings {', '.join(IMAGE_SETTINGS)} and "
-                         f"methods {', '.join(METHODS)}.")
+                         f"methods {', '.join(dict.fromkeys(METHODS + tuple(grid.methods)))}.")
     chosen_settings = [s for s in grid.settings if s in only] or list(grid.settings)
     chosen_methods = [m for m in grid.methods if m in only] or list(grid.methods)
     outside = [x for x in only if x not in grid.settings and x not in grid.methods]
@@ -108,11 +127,11 @@ class Report:
                  log: Callable[[str], None] = print):
         self.report_dir, self.root, self.grid, self.data_dir = report_dir, workdir, grid, data_dir
         self.stats_dir, self.classifier_dir, self.log = stats_dir, classifier_dir, log
-        self.figdir = os.path.join(report_dir, "fashion_mnist")
+        self.figdir = os.path.join(report_dir, grid.report)
         self.protocol = protocol(grid)
 
     def run_dir(self, setting: str, method: str, seed: int) -> str:
-        return os.path.join(self.root, f"{setting}_{method}_seed{seed}")
+        return os.path.join(self.root, f"{setting}_{slug(method)}_seed{seed}")
 
     # --- one run ----------------------------------------------------------------------------------------------
     def collect(self, setting: str, method: str, seed: int, network_sha256: str) -> Dict[str, object]:
@@ -134,12 +153,14 @@ class Report:
         timing_path = os.path.join(workdir, "reproduce_timing.json")
         timing = _read(timing_path, {"train_seconds": 0.0, "eval_seconds": 0.0})
         config = run_config(setting, seed, self.grid, self.data_dir)
+        name, options = settings.parse_method_label(method)
+        settings.set_method_options(config, name, options)
         latest = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
         if "failed" not in timing and (latest is None or checkpoint_step(latest) < self.grid.steps):
             self.log(f"[{setting} {method} seed {seed}] training to step {self.grid.steps} in {workdir} ...")
             start = time.perf_counter()
             try:
-                ImageRun(config, method).train(workdir, log=self.log, verbose=0)
+                ImageRun(config, name).train(workdir, log=self.log, verbose=0)
             except NonFiniteError as e:        # a result, not a crash: the method diverged on this setting
                 timing["failed"] = str(e).split(". The last")[0]
                 self.log(f"[{setting} {method} seed {seed}] {timing['failed']}")
@@ -197,7 +218,7 @@ class Report:
         lines += self.figures(finished)
         lines += self.samples(finished)
         lines += self.reading(finished, floor)
-        path = os.path.join(self.report_dir, "fashion_mnist.md")
+        path = os.path.join(self.report_dir, f"{self.grid.report}.md")
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
@@ -209,8 +230,9 @@ class Report:
         train = sum(r["timing"]["train_seconds"] for r in results)
         evals = sum(r["timing"]["eval_seconds"] for r in results)
         return [
-            "# Fashion-MNIST: GAN, SN-GAN, ConOpt and JARE across settings (JARE paper Fig. 3, small scale)", "",
-            f"Made by `jare-reproduce fashion_mnist` ({provenance.source_version()}) on {provenance.machine()}.", "",
+            f"# {g.title}", "",
+            f"Made by `jare-reproduce fashion_mnist{grid_flag(g)}` ({provenance.source_version()}) on "
+            f"{provenance.machine()}.", "",
             "**Protocol.** Real images: Fashion-MNIST's 60,000 training images, 28×28 grayscale zero-padded (with "
             "the background value, −1) to 32×32×1, scaled to [−1, 1]. Each setting as configured in `configs/` "
             "(architecture with one input/output channel, optimizer, batch 64, z ∈ R¹²⁸, non-saturating loss, "
@@ -298,7 +320,7 @@ class Report:
         plots.check_readable(fig)
         fig.savefig(os.path.join(self.figdir, name), dpi=plots.REPORT_DPI, bbox_inches="tight")
         plt.close(fig)
-        return f"![{caption}](fashion_mnist/{name})"
+        return f"![{caption}]({self.grid.report}/{name})"
 
     def samples(self, finished) -> List[str]:
         lines = ["## Samples at the last iteration (8×8, fixed latents)", "",
@@ -312,10 +334,10 @@ class Report:
                 cell = []
                 for r in runs:
                     src = os.path.join(r["workdir"], "eval", f"samples_{self.grid.steps:07d}.png")
-                    name = f"{setting}_{method}_seed{r['seed']}.png"
+                    name = f"{setting}_{slug(method)}_seed{r['seed']}.png"
                     if os.path.exists(src):
                         shutil.copyfile(src, os.path.join(self.figdir, "samples", name))
-                        cell.append(f"![{setting} {method} seed {r['seed']}](fashion_mnist/samples/{name})")
+                        cell.append(f"![{setting} {method} seed {r['seed']}]({self.grid.report}/samples/{name})")
                 cells.append(" ".join(cell) or "–")
             lines.append(f"| {setting} | " + " | ".join(cells) + " |")
         return lines + [""]
