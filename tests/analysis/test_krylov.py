@@ -100,13 +100,14 @@ def test_krylov_and_dense_spectra_agree_on_a_trained_mog_numerics_run(tmp_path):
     --dense` analyses it: the top 20 Krylov eigenvalues by magnitude are the dense spectrum's top 20, each within
     1e-6·max|λ| (float32 products carry ≈ 1e-7 relative noise) and converged (residual ≤ √ε₃₂·max|λ|). A toy run
     keeps only its last step."""
-    from jare_tf import settings, spectrum as spectrum_cli
+    from jare_tf import settings
+    from jare_tf.training import run_spectrum
     from jare_tf.training.toy_trainer import ToyRun
     config = settings.load("mog_numerics")
     config.num_steps, config.image_every = 100, 0
     workdir = str(tmp_path / "mog_numerics_gan")
     ToyRun(config, "gan").train(workdir, log=lambda s: None)
-    result = spectrum_cli.run_spectrum(workdir, None, 20, "magnitude", dense=True)
+    result = run_spectrum.of_workdir(workdir, None, 20, "magnitude", dense=True)
     assert result["parameters"] == 2003 and result["step"] == 100 and result["checkpoint"].endswith("parameters.npz")
     ritz = np.array([complex(re, im) for re, im in result["eigenvalues"]])
     dense = np.array([complex(re, im) for re, im in result["dense_top"]])
@@ -115,7 +116,7 @@ def test_krylov_and_dense_spectra_agree_on_a_trained_mog_numerics_run(tmp_path):
     for lam in dense:                       # the dense top 20 are the Ritz values, one for one
         assert np.min(np.abs(ritz - lam)) <= 1e-6 * result["dense_max_abs"], (lam, ritz)
     with pytest.raises(ValueError, match=r"keeps the parameters of its last step \(100\) only"):
-        spectrum_cli.run_spectrum(workdir, 50, 20, "magnitude")
+        run_spectrum.of_workdir(workdir, 50, 20, "magnitude")
 
 
 @pytest.mark.parametrize("case", ["isotropic_jare", "dirac_r1"])
