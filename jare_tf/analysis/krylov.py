@@ -7,6 +7,9 @@ Nothing n × n is formed, so this works on networks far beyond `jacobian.MAX_DEN
   themselves reverse-mode gradients (forward-over-reverse; for JARE and ConOpt the directions already hold
   Hessian–vector products, so this is one order higher). Jᵀv is one reverse-mode pass over the same function.
   Both are traced once (tf.function) and then cost about one (second-order methods: a few) training steps each.
+  Forward-over-reverse was picked by measurement over reverse-over-reverse (Jv as the VJP, in a dummy cotangent u,
+  of u ↦ Jᵀu): for JARE on setting C at batch 64, 1.65 s against 4.44 s per product; on mog_numerics 2.9 against
+  2.7 ms (2 CPU cores, the machine busy with other work, so ratios only).
 * The eigenvalues come from scipy's implicitly restarted Arnoldi (ARPACK, `scipy.sparse.linalg.eigs`) on that
   operator: the k of largest magnitude (which="magnitude") or of largest imaginary part ("imaginary"; ARPACK
   finds the extreme imaginary part reliably, the next ones less so than it finds magnitudes). Each Ritz
