@@ -142,29 +142,35 @@ def _duration(seconds: float) -> str:
 class Progress(keras.callbacks.Callback):
     """Progress of the run by its true iteration (not Keras' count of executions, which overshoots a last partial
     one): on a terminal one line rewritten in place after every execution; otherwise (a log file, a pipe) one plain
-    line per `log_every` steps and at the end: step, losses and regulariser values, steps/s and the ETA."""
+    line per `log_every` steps and at the end: step, losses and regulariser values, steps/s and the ETA.
+
+    The rate is counted from the end of the first execution, which holds the tracing and compilation of the step
+    (seconds, more for second-order methods): counted from the start it made the rate of a short run, and the
+    ETA of every run's first lines, read slower than training is. Until a second execution ends it is "?"."""
 
     def __init__(self, run: "ImageRun", stop: int, out=None):
         super().__init__()
         self.run, self.stop = run, stop
         self.out = out or sys.stdout
         self.tty = bool(getattr(self.out, "isatty", lambda: False)())
-        self.start_step = self.start_time = self.last_step = None
+        self.first_step = self.first_time = self.last_step = None
 
     def on_train_begin(self, logs=None):
-        self.start_step = self.last_step = int(self.run.model.iteration.numpy())
-        self.start_time = time.perf_counter()
+        self.last_step = int(self.run.model.iteration.numpy())
+        self.first_step = self.first_time = None
 
     def line(self, step: int, logs: Dict[str, float]) -> str:
-        elapsed = time.perf_counter() - self.start_time
-        rate = (step - self.start_step) / max(elapsed, 1e-9)
+        rate = 0.0
+        if self.first_time is not None and step > self.first_step:
+            rate = (step - self.first_step) / max(time.perf_counter() - self.first_time, 1e-9)
         shown = "  ".join(f"{k} {float(v):.4g}" for k, v in sorted(logs.items()) if k.startswith(("loss/", "reg/")))
-        eta = _duration((self.stop - step) / rate) if rate > 0 else "?"
-        return (f"step {step}/{self.stop} ({100 * step // max(self.stop, 1)}%)  {shown}  {rate:.2f} steps/s  "
-                f"ETA {eta}")
+        speed, eta = (f"{rate:.2f}", _duration((self.stop - step) / rate)) if rate > 0 else ("?", "?")
+        return f"step {step}/{self.stop} ({100 * step // max(self.stop, 1)}%)  {shown}  {speed} steps/s  ETA {eta}"
 
     def on_train_batch_end(self, batch, logs=None):
         step = int(self.run.model.iteration.numpy())
+        if self.first_time is None:                     # the first execution ends: tracing is behind us
+            self.first_step, self.first_time = step, time.perf_counter()
         every = self.run.config.log_every
         if self.tty:
             self.out.write("\r" + self.line(step, logs or {}) + "\x1b[K" + ("\n" if step >= self.stop else ""))

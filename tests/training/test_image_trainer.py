@@ -134,3 +134,26 @@ def test_spectrum_every_logs_the_krylov_spectrum_of_the_applied_update(tmp_path)
     for tag in ("spectrum/max_abs", "spectrum/converged", "spectrum/matvecs", "spectrum/eigenvalues"):
         assert seen.get(tag) == [2, 4], (tag, seen)
 
+
+
+def test_progress_rate_leaves_out_the_first_execution_that_traces_the_step(monkeypatch):
+    """The first execution holds tracing: the rate and ETA count from its end, and read "?" until the next."""
+    import io
+    import types
+    from jare_tf.training import image_trainer
+
+    clock = {"now": 0.0}
+    monkeypatch.setattr(image_trainer.time, "perf_counter", lambda: clock["now"])
+    iteration = tf.Variable(0, dtype=tf.int64)
+    run = types.SimpleNamespace(model=types.SimpleNamespace(iteration=iteration),
+                                config=types.SimpleNamespace(log_every=1))
+    out = io.StringIO()
+    progress = image_trainer.Progress(run, stop=30, out=out)
+    progress.on_train_begin()
+    clock["now"], _ = 12.0, iteration.assign(10)        # 10 steps, with 11 s of tracing in them
+    progress.on_train_batch_end(0, {"loss/d": 1.0})
+    clock["now"], _ = 14.0, iteration.assign(20)        # then 10 steps in 2 s: 5 steps/s, 10 steps left
+    progress.on_train_batch_end(1, {"loss/d": 1.0})
+    first, second = out.getvalue().splitlines()
+    assert first.endswith("? steps/s  ETA ?"), first
+    assert second.endswith("5.00 steps/s  ETA 2s"), second
