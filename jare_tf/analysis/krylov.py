@@ -70,7 +70,7 @@ class AppliedUpdate:
             operator = jacobian.update_operator(method, game, batch, step_size, self.params, self.state)
 
             def field(w):
-                return (operator(w) - w) / tf.cast(step_size, w.dtype)
+                return (operator(w) - w) / base.scalar(step_size, w.dtype)   # exact h, not rounded via float32
 
         @tf.function(reduce_retracing=True)
         def jvp(v):
