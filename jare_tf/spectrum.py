@@ -148,13 +148,16 @@ def _diagonal(name: str, values):
         numbers = [float(v) for v in values]
     except ValueError:
         raise ValueError(f"--{name}={','.join(values)}: give {FLAGS.dim} comma-separated numbers.") from None
-    if len(numbers) != FLAGS.dim or min(numbers) <= 0:
-        raise ValueError(f"--{name}={','.join(values)}: give --dim={FLAGS.dim} positive variances.")
+    if len(numbers) != FLAGS.dim or not all(0 < v < float("inf") for v in numbers):
+        raise ValueError(f"--{name}={','.join(values)}: give --dim={FLAGS.dim} positive finite variances.")
     return np.diag(numbers)
 
 
 def linear_gaussian_game(family: str):
     from jare_tf.analysis import general_gans
+    if not 1 <= FLAGS.dim <= general_gans.MAX_DIM:
+        raise ValueError(f"--dim={FLAGS.dim}: linear_gaussian needs 1 <= dim <= {general_gans.MAX_DIM} (its exact "
+                         f"batch has 6^dim points).")
     mean = np.zeros(FLAGS.dim)
     mean[-1] = FLAGS.mu
     cov = _diagonal("variances", FLAGS.variances)

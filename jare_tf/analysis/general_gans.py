@@ -34,7 +34,11 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from jare_tf.analysis import closed_forms
-from jare_tf.analysis.spectrum import ZERO_TOLERANCE
+
+#: Zero eigenvalues of this float64 game with an exact batch sit at rounding (≈ 1e-16·max|λ|); the project-wide
+#: spectrum.ZERO_TOLERANCE (1e-9, for games fed sampled or float32 data) would count genuine ones of ill-conditioned
+#: covariances (|λ| ≈ 1e-10·max|λ| at condition numbers 1e4) as zero.
+EXACT_ZERO_TOLERANCE = 1e-13
 
 #: Probabilists' 3-point Gauss–Hermite rule: nodes and weights; exact for polynomials of degree ≤ 5.
 GH3_NODES = np.array([-np.sqrt(3.0), 0.0, np.sqrt(3.0)])
@@ -89,17 +93,29 @@ class LinearGaussian:
     family: str = "vanilla"
 
     def __post_init__(self):
-        self.mean = np.asarray(self.mean, np.float64)
-        self.cov = np.atleast_2d(np.asarray(self.cov, np.float64))
-        self.disc_cov = self.cov if self.disc_cov is None else np.atleast_2d(np.asarray(self.disc_cov, np.float64))
+        def array(name, value):
+            try:
+                a = np.asarray(value, np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"linear_gaussian: {name} must be numbers, got {value!r}.") from None
+            if not np.isfinite(a).all():
+                raise ValueError(f"linear_gaussian: {name} must be finite, got {a.tolist()}.")
+            return a
+
+        self.mean = array("mean", self.mean)
+        self.cov = np.atleast_2d(array("cov", self.cov))
+        self.disc_cov = self.cov if self.disc_cov is None else np.atleast_2d(array("disc_cov", self.disc_cov))
+        self.latent_variance = float(array("latent_variance", self.latent_variance))
+        self.disc_scale = float(array("disc_scale", self.disc_scale))
         d = self.mean.size
-        if not 1 <= d <= MAX_DIM:
-            raise ValueError(f"linear_gaussian needs 1 <= dim <= {MAX_DIM} (--dim={d} given): its exact batch "
-                             f"has 6^dim points.")
+        if self.mean.ndim != 1 or not 1 <= d <= MAX_DIM:
+            raise ValueError(f"linear_gaussian needs a mean of 1 to {MAX_DIM} numbers (the data dimension; its "
+                             f"exact batch has 6^dim points), got {self.mean.tolist()}.")
         for name, c in (("cov", self.cov), ("disc_cov", self.disc_cov)):
-            if c.shape != (d, d) or not np.allclose(c, c.T) or np.linalg.eigvalsh(c).min() <= 0:
-                raise ValueError(f"linear_gaussian: {name} must be a symmetric positive definite {d}×{d} matrix, "
-                                 f"got {c.tolist()}.")
+            if c.shape != (d, d) or not np.allclose(c, c.T, rtol=0, atol=1e-12 * np.abs(c).max()) or \
+                    np.linalg.eigvalsh(c).min() <= 0:
+                raise ValueError(f"linear_gaussian: {name} must be a symmetric positive definite {d}×{d} matrix "
+                                 f"(the mean has {d} entries), got {c.tolist()}.")
         if self.latent_variance <= 0 or self.disc_scale <= 0:
             raise ValueError(f"linear_gaussian needs latent_variance > 0 and disc_scale > 0, got "
                              f"{self.latent_variance} and {self.disc_scale}.")
@@ -114,6 +130,9 @@ class LinearGaussian:
     @classmethod
     def balanced(cls, dim: int, sigma2: float, disc_scale: float, mu: float = 0.0, family: str = "vanilla"):
         """Σ = Σ_D = σ²I and κ² = ½: Q and PᵀP are both multiples of I (module docstring)."""
+        if not 1 <= dim <= MAX_DIM:
+            raise ValueError(f"linear_gaussian needs 1 <= dim <= {MAX_DIM} (--dim={dim} given): its exact batch "
+                             f"has 6^dim points.")
         mean = np.zeros(dim)
         mean[-1] = mu
         return cls(mean, sigma2 * np.eye(dim), 0.5, disc_scale, family=family)
@@ -186,35 +205,38 @@ def lemma3_errors(simgd_jacobian: np.ndarray, p: np.ndarray, q: np.ndarray) -> D
 
 
 def theorem4_violation(eigenvalues: np.ndarray, q: np.ndarray, ptp: np.ndarray,
-                       tol: float = ZERO_TOLERANCE) -> Dict[str, object]:
+                       tol: float = EXACT_ZERO_TOLERANCE) -> Dict[str, object]:
     """How far the nonzero eigenvalues are from Theorem 4's form λ = (a1 ± √(a1² − 4a2))/2 with
     a1 ∈ [λmin(Q), λmax(Q)] and a2 ∈ [λmin(PᵀP), λmax(PᵀP)].
 
     λ solves λ² − a1λ + a2 = 0. A complex λ fixes a1 = 2 Re λ and a2 = |λ|²; a real λ admits the a2 = a1λ − λ²,
     which for a1 in its interval fill [min, max] of {λmin(Q)λ, λmax(Q)λ} − λ², so it has the form iff that
-    interval meets [λmin(PᵀP), λmax(PᵀP)]. Returns the largest distance to the allowed set, relative to the
-    interval's scale (0 when every eigenvalue has the form), and how many eigenvalues are zero (the y2 = 0
-    case of the proof: y1 in the null space of Pᵀ)."""
+    interval meets [λmin(PᵀP), λmax(PᵀP)]. An eigenvalue's distance from the form is the smaller of its complex
+    gap and its real gap at Re λ plus |Im λ| (what moves it onto the real axis): repeated real eigenvalues,
+    which this game has, come out of an eigensolver as pairs split by rounding, and are read as real. Distances
+    are in the spectrum's own units — a1's over max|λ|, a2's over max|λ|² — so that rounding (≈ ε·max|λ| on every
+    λ) reads ≈ ε whatever the game's scales (Q = 0, as for WGAN, or λ(Q) ≫ λ(PᵀP)). Returns the largest one
+    (0 when every eigenvalue has the form) and how many eigenvalues are zero (the y2 = 0 case of the proof: y1 in
+    the null space of Pᵀ), counted below tol·max|λ|."""
     q_lo, q_hi = np.linalg.eigvalsh(q)[[0, -1]]
     p_lo, p_hi = np.linalg.eigvalsh(ptp)[[0, -1]]
-    scale_a1, scale_a2 = max(abs(q_lo), abs(q_hi), 1e-300), max(abs(p_hi), 1e-300)
+    scale = max(float(np.abs(eigenvalues).max()), np.finfo(np.float64).tiny)
 
     def gap(x, lo, hi):
         return max(lo - x, x - hi, 0.0)
 
+    def real_gap(x):
+        ends = (q_lo * x - x * x, q_hi * x - x * x)
+        return max(p_lo - max(ends), min(ends) - p_hi, 0.0) / scale ** 2
+
     worst, zeros = 0.0, 0
-    mags = np.abs(eigenvalues)
     for lam in eigenvalues:
-        if abs(lam) <= tol * max(1.0, mags.max()):
+        if abs(lam) <= tol * scale:
             zeros += 1
             continue
-        if abs(lam.imag) > tol * abs(lam):
-            v = max(gap(2 * lam.real, q_lo, q_hi) / scale_a1, gap(abs(lam) ** 2, p_lo, p_hi) / scale_a2)
-        else:
-            x = lam.real
-            ends = (q_lo * x - x * x, q_hi * x - x * x)
-            lo, hi = min(ends), max(ends)
-            v = max(p_lo - hi, lo - p_hi, 0.0) / scale_a2
+        v = real_gap(lam.real) + abs(lam.imag) / scale
+        if lam.imag != 0:
+            v = min(v, max(gap(2 * lam.real, q_lo, q_hi) / scale, gap(abs(lam) ** 2, p_lo, p_hi) / scale ** 2))
         worst = max(worst, v)
     return {"violation": float(worst), "zero_eigenvalues": zeros,
             "a1_range": [float(q_lo), float(q_hi)], "a2_range": [float(p_lo), float(p_hi)]}

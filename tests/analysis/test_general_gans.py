@@ -16,6 +16,11 @@ GAMES = {
     "reverse_kl_3d": gg.LinearGaussian([0.0, -1.0, 3.0], np.diag([0.4, 1.0, 2.5]), latent_variance=0.8,
                                        disc_scale=1.3, family="reverse_kl"),
     "wgan_1d": gg.LinearGaussian([1.0], [[0.3]], latent_variance=2.0, family="wgan"),
+    # Q = 0 with an anisotropic P: purely imaginary eigenvalues whose real parts are rounding only.
+    "wgan_2d": gg.LinearGaussian([0.3, -1.0], [[0.3, 0.1], [0.1, 2.0]], latent_variance=0.9, disc_scale=1.5,
+                                 disc_cov=[[1.0, -0.2], [-0.2, 0.5]], family="wgan"),
+    # λ(Q) ≈ 1e6·λ(PᵀP)^½: repeated real eigenvalues ~1e-6·max|λ|, split by rounding into near-real pairs.
+    "stiff_3d": gg.LinearGaussian.balanced(3, 1.0, 1000.0, mu=4.0),
 }
 
 
@@ -59,19 +64,25 @@ def test_the_exact_batch_has_the_gaussian_moments_up_to_degree_five():
     np.testing.assert_allclose(np.mean(z ** 5, axis=0), 0.0, atol=1e-13)
 
 
-@pytest.mark.parametrize("name", ["correlated", "reverse_kl_3d"])
+@pytest.mark.parametrize("name", ["correlated", "reverse_kl_3d", "wgan_2d", "stiff_3d"])
 def test_theorem_4_form_holds_and_the_check_can_fail(name):
+    """The violation is measured in the spectrum's units (a1 over max|λ|, a2 over max|λ|²): rounding reads
+    ≈ 1e-15 whatever the scales, also when Q = 0 (WGAN) or λ(Q) ≫ λ(PᵀP)."""
     spec = GAMES[name]
     p, q = spec.lemma3_formulas()
     lam = np.linalg.eigvals(simgd(spec))
     result = gg.theorem4_violation(lam, q, p.T @ p)
-    assert result["violation"] <= 1e-12, result
+    assert result["violation"] <= 1e-13, result
     n, m = spec.sizes
     # The zero eigenvalues are the y2 = 0 case of the proof: y1 in the null space of Pᵀ, i.e. the rotations
     # A → AR (R orthogonal), which leave p_φ unchanged: n − rank P = d(d − 1)/2 of them.
     assert result["zero_eigenvalues"] == n - np.linalg.matrix_rank(p) == spec.dim * (spec.dim - 1) // 2
-    moved = np.where(np.abs(lam) > 1e-9, lam * 1.5, lam)       # eigenvalues of a game with another Q and P
+    nonzero = np.abs(lam) > 1e-9 * np.abs(lam).max()
+    moved = np.where(nonzero, lam + 0.1 * np.abs(lam).max(), lam)  # Re λ > 0: a1 above λmax(Q) ≤ 0
     assert gg.theorem4_violation(moved, q, p.T @ p)["violation"] > 1e-3
+    if spec.family != "wgan":
+        scaled = np.where(nonzero, lam * 1.5, lam)                 # eigenvalues of a game with another Q and P
+        assert gg.theorem4_violation(scaled, q, p.T @ p)["violation"] > 1e-3
 
 
 def test_scalar_case_eigenvalues_for_simgd_and_jare():
@@ -129,7 +140,19 @@ def test_theorem_5_jare_eigenvalues_over_gamma_tend_to_minus_the_eigenvalues_of_
 def test_bad_games_are_refused():
     with pytest.raises(ValueError, match="symmetric positive definite"):
         gg.LinearGaussian([0.0, 0.0], [[1.0, 2.0], [2.0, 1.0]])
-    with pytest.raises(ValueError, match="1 <= dim"):
+    with pytest.raises(ValueError, match="mean of 1 to 5 numbers"):
         gg.LinearGaussian(np.zeros(6), np.eye(6))
     with pytest.raises(ValueError, match="unknown loss family"):
         gg.LinearGaussian([0.0], [[1.0]], family="hinge")
+    # Non-finite or non-numeric inputs would otherwise give NaN blocks and eigenvalues much later.
+    for kwargs, message in (({"latent_variance": float("nan")}, "latent_variance must be finite"),
+                            ({"disc_scale": float("inf")}, "disc_scale must be finite"),
+                            ({"latent_variance": "half"}, "latent_variance must be numbers"),
+                            ({"cov": [[np.inf]]}, "cov must be finite"),
+                            ({"mean": [np.nan]}, "mean must be finite"),
+                            ({"mean": [[0.0]]}, "mean of 1 to")):
+        args = {"mean": [0.0], "cov": [[1.0]], **kwargs}
+        with pytest.raises(ValueError, match=message):
+            gg.LinearGaussian(**args)
+    with pytest.raises(ValueError, match="1 <= dim"):
+        gg.LinearGaussian.balanced(0, 1.0, 1.0)
