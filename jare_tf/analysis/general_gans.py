@@ -275,7 +275,10 @@ def scalar_jare_eigenvalues(q: float, p: float, gamma: float) -> np.ndarray:
 def extreme_cases(q: np.ndarray, ptp: np.ndarray) -> Dict[str, object]:
     """The two cases after Theorem 4. c = 4λmin(PᵀP)/λmin(Q)² (case 1, c > 1: complex eigenvalues with
     ζ = √(c − 1)) and c′ = 4λmax(PᵀP)/λmax(Q)² (case 2, c′ < 1: real eigenvalues with
-    τ = (√(1/c′) + √(1/c′ − 1))²). The predictions are exact when Q and PᵀP are multiples of I (`scalar`)."""
+    τ = (√(1/c′) + √(1/c′ − 1))²). The predictions are exact when Q and PᵀP are multiples of I (`scalar`);
+    otherwise they are lower bounds, from Theorem 4's form with a1 and a2 at the ends of their intervals: every
+    complex eigenvalue has |Im λ|/|Re λ| = √(4a2/a1² − 1) ≥ √(c − 1), and the roots of every real pair have a
+    ratio ≥ τ, so the spectrum's τ is at least that."""
     q_eigs, p_eigs = np.linalg.eigvalsh(q), np.linalg.eigvalsh(ptp)
     scalar = bool(np.ptp(q_eigs) <= 1e-12 * np.abs(q_eigs).max() and np.ptp(p_eigs) <= 1e-12 * p_eigs.max())
     out: Dict[str, object] = {"scalar": scalar, "c": None, "c_prime": None, "predicted_zeta": None,

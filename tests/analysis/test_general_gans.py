@@ -119,6 +119,25 @@ def test_extreme_cases_after_theorem_4(scale, key):
         np.testing.assert_allclose(measured.tau, cases["predicted_tau"], rtol=1e-7)
 
 
+@pytest.mark.parametrize("scale", [0.05, 0.1, 30.0, 100.0])
+def test_the_extreme_cases_bound_a_game_whose_q_and_ptp_are_not_multiples_of_i(scale):
+    """Correlated Σ and Σ_D ≠ Σ (Q, PᵀP full): the predictions are lower bounds of every complex eigenvalue's
+    |Im|/|Re| (c > 1) and of the spectrum's τ (c′ < 1), and not attained."""
+    spec = gg.LinearGaussian([0.5, 2.0], [[1.0, 0.3], [0.3, 0.5]], latent_variance=1.0, disc_scale=scale,
+                             disc_cov=[[2.0, 0.1], [0.1, 1.0]])
+    p, q = spec.lemma3_formulas()
+    a = simgd(spec)
+    cases = gg.extreme_cases(q, p.T @ p)
+    assert not cases["scalar"]
+    lam = spectrum.nonzero(np.linalg.eigvals(a))
+    if cases["predicted_zeta"] is not None:
+        ratios = np.abs(lam.imag) / np.abs(lam.real)
+        assert ratios.min() >= cases["predicted_zeta"] * 1.01, (ratios.min(), cases)
+    else:
+        assert np.abs(lam.imag).max() <= 1e-9 * np.abs(lam).max()          # c′ < 1: all real
+        assert spectrum.analyse(a).tau >= cases["predicted_tau"] * 1.01, cases
+
+
 def test_theorem_5_jare_eigenvalues_over_gamma_tend_to_minus_the_eigenvalues_of_ptp():
     """On the general (correlated) game the distance to the limit falls by more than 2× per decade of γ (the
     limit has Jordan pairs, so the rate is about γ^(−1/2)), and at γ = 10⁴ it is below 2%."""
