@@ -33,7 +33,7 @@ import tensorflow as tf
 
 from jare_tf.analysis import jacobian, spectrum
 from jare_tf.games.game import Game, Players
-from jare_tf.methods import base
+from jare_tf.methods import base, lazy
 
 WHICH = {"magnitude": "LM", "imaginary": "LI"}
 
@@ -49,11 +49,13 @@ class AppliedUpdate:
 
     A multi-stage method (AltGD, WGAN with n_d > 1) has no single field; as in the dense analysis, J is then
     (∂F_h/∂w − I)/h for the update operator F_h of plain steps of size `step_size` through its stages, so that
-    its eigenvalues compare with a field's."""
+    its eigenvalues compare with a field's. A lazily regularised method (every = k) is analysed through its
+    field averaged over the k-iteration cycle, the exact method's (`lazy.cycle_average`)."""
 
     def __init__(self, method: base.Method, game: Game, batch: Dict[str, tf.Tensor],
                  params: Optional[Players] = None, state: Optional[Players] = None,
                  step_size: Optional[float] = None):
+        method = lazy.cycle_average(method)
         stages = method.stages()
         self.params = game.params() if params is None else params
         self.state = game.state() if state is None else state

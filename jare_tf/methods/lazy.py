@@ -29,6 +29,7 @@ The local theory of the k-iteration operator F = F_reg ∘ F_plainᵏ⁻¹ is `j
 lazy_operator_jacobian` (jare-spectrum --every=k).
 """
 
+import copy
 from typing import Callable, Dict, Optional
 
 import tensorflow as tf
@@ -84,6 +85,21 @@ class LazyRegularised(base.Method):
         the branches (gradient_norms.regulariser_gradients)."""
         return cond(when, lambda: self.regularised(game, params, state, batch, stage, reducer, gamma),
                     lambda: plain(game, params, state, batch, stage))
+
+
+def cycle_average(method: base.Method) -> base.Method:
+    """The method whose field is the average of a lazy method's fields over its cycle of k iterations: the exact
+    method (every = 1, same γ), since u = g + γ·∇R is affine in γ and ((k − 1)·g + (g + kγ·∇R))/k = g + γ·∇R.
+    (A multi-stage method, wgan_gp, is analysed through its update operator, whose cycle average is the exact
+    method's to first order in the step.) The spectra logged during training and `jare-spectrum --workdir` analyse it, so that they do not switch
+    between the plain and the k·γ field with the step analysed; what lazy application changes beyond this is
+    of order η, and is the k-iteration operator's (`jacobian.lazy_operator_jacobian`, jare-spectrum --every).
+    Methods without `every`, and every = 1, are returned as they are."""
+    if getattr(method, "every", 1) == 1:
+        return method
+    exact = copy.copy(method)
+    exact.every = 1
+    return exact
 
 
 def check_replicas(method: base.Method, game, replicas: int) -> None:

@@ -24,6 +24,7 @@ from jare_tf import settings
 from jare_tf.analysis import jacobian, spectrum
 from jare_tf.data import synthetic
 from jare_tf.evaluation import plots
+from jare_tf.methods import lazy
 from jare_tf.training import optimizers
 from jare_tf.training.toy_settings import SETTINGS
 from jare_tf.training.updater import NON_FINITE, Updater
@@ -128,13 +129,15 @@ class ToyRun:
                                        float(self.config.optimizer.d["learning_rate"]))
 
     def spectrum(self, step: int) -> spectrum.Spectrum:
+        """The dense spectrum of the field on the step's minibatch; a lazy method's averaged over its cycle."""
         batch = self.batch(tf.constant(step, tf.int64))
-        stages = self.method.stages()
+        method = lazy.cycle_average(self.method)
+        stages = method.stages()
         if len(stages) == 1 and stages[0].repeats == 1:
-            a = jacobian.vector_field_jacobian(self.method, self.game, batch)
+            a = jacobian.vector_field_jacobian(method, self.game, batch)
         else:
             h = float(self.config.optimizer.d["learning_rate"])
-            a = (jacobian.update_operator_jacobian(self.method, self.game, batch, h) - np.eye(
+            a = (jacobian.update_operator_jacobian(method, self.game, batch, h) - np.eye(
                 sum(int(np.prod(v.shape)) for group in self.game.variables() for v in group))) / h
         return spectrum.analyse(a)
 

@@ -53,6 +53,27 @@ def test_iterations_divisible_by_k_get_k_gamma_and_the_others_plain_directions(n
             np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12, atol=1e-15, err_msg=f"{name} t={t}")
 
 
+@pytest.mark.parametrize("name", [n for n in LAZY if n != "wgan_gp"])
+def test_spectra_of_a_lazy_method_are_of_its_field_averaged_over_the_cycle(name):
+    """The Jacobian the spectrum tools analyse for every=3 (matrix-free, as training logs it and jare-spectrum
+    --workdir reads it) is the mean of the three iterations' field Jacobians at that point, whichever iteration's
+    minibatch is given, and so is the dense one the toy trainer logs."""
+    from jare_tf.analysis import krylov
+    game, params, batch = game_and_batch(name)
+    lazy_m = methods.get(name, gamma=0.7, every=3)
+    per_iteration = [jacobian.vector_field_jacobian(lazy_m, game, dict(batch, **lazy_m.iteration_inputs(batch, t)),
+                                                    params=params) for t in range(3)]
+    assert not np.allclose(per_iteration[0], per_iteration[1])        # the regularised iteration differs
+    mean = np.mean(per_iteration, axis=0)
+    for t in (0, 1, 5):
+        b = dict(batch, **lazy_m.iteration_inputs(batch, t))
+        analysed = krylov.AppliedUpdate(lazy_m, game, b, params=params).dense()
+        np.testing.assert_allclose(analysed, mean, rtol=0, atol=1e-12 * np.abs(mean).max())
+        exact = jacobian.vector_field_jacobian(lazy.cycle_average(lazy_m), game, b, params=params)
+        np.testing.assert_allclose(exact, mean, rtol=0, atol=1e-12 * np.abs(mean).max())
+    assert lazy_m.every == 3 and lazy.cycle_average(methods.get(name)).every == 1
+
+
 @pytest.mark.parametrize("name", LAZY)
 def test_every_1_is_the_method_itself(name):
     """every=1 adds no input to the minibatch (so training sees the same batches) and gives the same directions."""
