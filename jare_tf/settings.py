@@ -119,7 +119,8 @@ def add_method_options(argv, config: ml_collections.ConfigDict) -> None:
 
 def check_overrides(argv, config: ml_collections.ConfigDict, method: str) -> None:
     """Unknown --config.<path> keys fail here with a list of the valid ones, not deep inside flag parsing; the
-    setting-wide --config.method.gamma that does not exist is refused with the key that does."""
+    setting-wide --config.method.gamma that does not exist is refused with the key that does, and so is an option
+    of another method than --method's, which would train the method as if it had not been given."""
     for arg in argv:
         if not arg.startswith("--config."):
             continue
@@ -128,6 +129,10 @@ def check_overrides(argv, config: ml_collections.ConfigDict, method: str) -> Non
             raise ValueError(f"--config.method.gamma does not exist: γ is an option of each method, set with "
                              f"--config.method.options.<method>.gamma=<value> (here "
                              f"--config.method.options.{method}.gamma).")
+        if len(path) > 3 and path[:2] == ["method", "options"] and path[2] != method:
+            raise ValueError(f"{arg.split('=', 1)[0]} sets an option of {path[2]}, but --method={method} is "
+                             f"trained, so it would have no effect; for {method} it is "
+                             f"--config.method.options.{method}.{'.'.join(path[3:])}.")
         node = config
         for i, key in enumerate(path):
             if not hasattr(node, "keys") or key not in node:
