@@ -5,7 +5,7 @@ command-line tools check a setting's name and overrides before that (seconds on 
 import ast
 import importlib
 import inspect
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 import ml_collections
 
@@ -117,10 +117,23 @@ def add_method_options(argv, config: ml_collections.ConfigDict) -> None:
             group[keys[2]][keys[3]] = _option_value(text)
 
 
+def other_methods_options(argv, method: str) -> List[str]:
+    """A warning for each --config.method.options.<other>.<key> beside --method=<method>: the run trains `method`
+    as if it had not been given (a launch script may set several methods' options on purpose; a mistyped method
+    in the path would otherwise go unnoticed)."""
+    warnings = []
+    for arg in argv:
+        path = arg[len("--config."):].split("=", 1)[0].split(".") if arg.startswith("--config.") else []
+        if len(path) > 3 and path[:2] == ["method", "options"] and path[2] != method:
+            warnings.append(f"{arg.split('=', 1)[0]} sets an option of {path[2]}, but --method={method} is trained: "
+                            f"it has no effect on this run (for {method}: "
+                            f"--config.method.options.{method}.{'.'.join(path[3:])}).")
+    return warnings
+
+
 def check_overrides(argv, config: ml_collections.ConfigDict, method: str) -> None:
     """Unknown --config.<path> keys fail here with a list of the valid ones, not deep inside flag parsing; the
-    setting-wide --config.method.gamma that does not exist is refused with the key that does, and so is an option
-    of another method than --method's, which would train the method as if it had not been given."""
+    setting-wide --config.method.gamma that does not exist is refused with the key that does."""
     for arg in argv:
         if not arg.startswith("--config."):
             continue
@@ -129,10 +142,6 @@ def check_overrides(argv, config: ml_collections.ConfigDict, method: str) -> Non
             raise ValueError(f"--config.method.gamma does not exist: γ is an option of each method, set with "
                              f"--config.method.options.<method>.gamma=<value> (here "
                              f"--config.method.options.{method}.gamma).")
-        if len(path) > 3 and path[:2] == ["method", "options"] and path[2] != method:
-            raise ValueError(f"{arg.split('=', 1)[0]} sets an option of {path[2]}, but --method={method} is "
-                             f"trained, so it would have no effect; for {method} it is "
-                             f"--config.method.options.{method}.{'.'.join(path[3:])}.")
         node = config
         for i, key in enumerate(path):
             if not hasattr(node, "keys") or key not in node:

@@ -138,6 +138,8 @@ def run():
         config = settings.load(setting)
         settings.add_method_options(sys.argv, config)
         settings.check_overrides(sys.argv, config, _flag_from_argv(sys.argv, "method"))
+        for warning in settings.other_methods_options(sys.argv, _flag_from_argv(sys.argv, "method")):
+            print(f"jare-train: warning: {warning}", file=sys.stderr)
     except ValueError as e:
         print(f"jare-train: error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -33,8 +33,6 @@ def no_tensorflow(tmp_path_factory):
     ("jare_tf.bench", ["--setting=Z"], "Unknown --setting='Z'"),
     # Numbers: each refused with the flag as typed and the rule it breaks, not by a JSON writer or a tensor.
     ("jare_tf.train", ["--setting=C", "--batch_size=0", "--workdir=W"], "--batch_size=0: must be > 0"),
-    ("jare_tf.train", ["--setting=C", "--method=jare", "--config.method.options.conopt.every=4", "--workdir=W"],
-     "sets an option of conopt, but --method=jare is trained"),
     ("jare_tf.train", ["--setting=C", "--config.method.options.jare.gamma=-1", "--workdir=W"],
      "--config.method.options.jare.gamma=-1.0: must be >= 0"),
     ("jare_tf.train", ["--setting=isotropic", "--config.method.options.jare.gamma=nan", "--workdir=W"],

@@ -17,8 +17,11 @@ def run(module, *args, cwd=None):
 def test_train_writes_config_events_and_metrics_with_overrides(tmp_path):
     workdir = tmp_path / "dirac_r1"
     proc = run("jare_tf.train", "--setting=dirac", "--method=r1", "--num_steps=30", "--seed=3",
-               "--config.method.options.r1.gamma=1.5", "--config.log_every=10", f"--workdir={workdir}")
+               "--config.method.options.r1.gamma=1.5", "--config.log_every=10", f"--workdir={workdir}",
+               "--config.method.options.jare.gamma=7")
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert ("jare-train: warning: --config.method.options.jare.gamma sets an option of jare, but --method=r1 is "
+            "trained") in proc.stderr                      # another method's option: run, but say it does nothing
     config = json.load(open(workdir / "config.json"))
     assert config["num_steps"] == 30 and config["seed"] == 3 and config["method_options"]["gamma"] == 1.5
     metrics = json.load(open(workdir / "metrics.json"))
