@@ -204,40 +204,70 @@ def lemma3_errors(simgd_jacobian: np.ndarray, p: np.ndarray, q: np.ndarray) -> D
             "q": float(np.abs(b["tt"] - q).max() / scale_q)}
 
 
+#: Theorem 4's check: an eigenvalue's distance from the allowed set up to this times ε·max|λ| is an eigensolver's
+#: rounding (repeated real eigenvalues, which this game has, come out split into near-real pairs).
+ROUNDING_DISTANCE = 1e3 * float(np.finfo(np.float64).eps)
+
+
+def _real_form_distance(x: float, q_lo: float, q_hi: float, p_lo: float, p_hi: float) -> float:
+    """Distance from a real x to R = {x : x² − a1x + a2 = 0 for some a1 ∈ [q_lo, q_hi], a2 ∈ [p_lo, p_hi]}.
+
+    x ∈ R iff the interval of a1·x − x² over a1 meets [p_lo, p_hi]; R's boundary points are roots of
+    x² − a1x + a2 with a1 and a2 at the ends of their intervals."""
+    ends = (q_lo * x - x * x, q_hi * x - x * x)
+    if min(ends) <= p_hi and max(ends) >= p_lo:
+        return 0.0
+    roots = [(a1 + sign * np.sqrt(a1 * a1 - 4 * a2)) / 2 for a1 in (q_lo, q_hi) for a2 in (p_lo, p_hi)
+             if a1 * a1 >= 4 * a2 for sign in (-1.0, 1.0)]
+    return min((abs(x - r) for r in roots), default=float("inf"))
+
+
+def _complex_form_distance(lam: complex, q_lo: float, q_hi: float, p_lo: float, p_hi: float) -> float:
+    """Distance from λ to C = {x + iy : 2x ∈ [q_lo, q_hi], x² + y² ∈ [p_lo, p_hi]}, the complex roots' set (its
+    closure): a vertical strip met with an annulus. Inside, 0; otherwise the nearest of the radial projections
+    onto the two circles that fall in the strip and the nearest points of the strip's edges in the annulus."""
+    x, y = lam.real, abs(lam.imag)
+    x_lo, x_hi, r_lo, r_hi = q_lo / 2, q_hi / 2, np.sqrt(max(p_lo, 0.0)), np.sqrt(max(p_hi, 0.0))
+    r = abs(lam)
+    if x_lo <= x <= x_hi and r_lo <= r <= r_hi:
+        return 0.0
+    best = float("inf")
+    for radius in (r_lo, r_hi):                             # radial projection onto a circle, if in the strip
+        px, py = (radius * x / r, radius * y / r) if r > 0 else (radius, 0.0)
+        if x_lo <= px <= x_hi:
+            best = min(best, float(np.hypot(x - px, y - py)))
+    for edge in (x_lo, x_hi):                               # the strip's edge x = edge within the annulus
+        if edge * edge > p_hi:
+            continue
+        y_lo, y_hi = np.sqrt(max(p_lo - edge * edge, 0.0)), np.sqrt(p_hi - edge * edge)
+        best = min(best, float(np.hypot(x - edge, y - np.clip(y, y_lo, y_hi))))
+    return best
+
+
 def theorem4_violation(eigenvalues: np.ndarray, q: np.ndarray, ptp: np.ndarray,
                        tol: float = EXACT_ZERO_TOLERANCE) -> Dict[str, object]:
     """How far the nonzero eigenvalues are from Theorem 4's form λ = (a1 ± √(a1² − 4a2))/2 with
     a1 ∈ [λmin(Q), λmax(Q)] and a2 ∈ [λmin(PᵀP), λmax(PᵀP)].
 
-    λ solves λ² − a1λ + a2 = 0. A complex λ fixes a1 = 2 Re λ and a2 = |λ|²; a real λ admits the a2 = a1λ − λ²,
-    which for a1 in its interval fill [min, max] of {λmin(Q)λ, λmax(Q)λ} − λ², so it has the form iff that
-    interval meets [λmin(PᵀP), λmax(PᵀP)]. An eigenvalue's distance from the form is the smaller of its complex
-    gap and its real gap at Re λ plus |Im λ| (what moves it onto the real axis): repeated real eigenvalues,
-    which this game has, come out of an eigensolver as pairs split by rounding, and are read as real. Distances
-    are in the spectrum's own units — a1's over max|λ|, a2's over max|λ|² — so that rounding (≈ ε·max|λ| on every
-    λ) reads ≈ ε whatever the game's scales (Q = 0, as for WGAN, or λ(Q) ≫ λ(PᵀP)). Returns the largest one
-    (0 when every eigenvalue has the form) and how many eigenvalues are zero (the y2 = 0 case of the proof: y1 in
-    the null space of Pᵀ), counted below tol·max|λ|."""
+    The allowed set is the real roots R and the complex roots C of λ² − a1λ + a2 over those intervals: a complex
+    λ fixes a1 = 2 Re λ and a2 = |λ|², so C is a strip met with an annulus; a real λ is in R iff a1λ − λ² meets
+    [λmin(PᵀP), λmax(PᵀP)] for some a1. Each eigenvalue's violation is its distance to R ∪ C, less rounding
+    (ROUNDING_DISTANCE·max|λ|; repeated real eigenvalues come out of an eigensolver split into near-real pairs),
+    over its own |λ|: a relative error of that eigenvalue, so a small eigenvalue of the wrong sign reads ≈ 2
+    beside large ones. Returns the largest (0 when every eigenvalue has the form) and how many eigenvalues are
+    zero (the y2 = 0 case of the proof: y1 in the null space of Pᵀ), counted below tol·max|λ|."""
     q_lo, q_hi = np.linalg.eigvalsh(q)[[0, -1]]
     p_lo, p_hi = np.linalg.eigvalsh(ptp)[[0, -1]]
-    scale = max(float(np.abs(eigenvalues).max()), np.finfo(np.float64).tiny)
-
-    def gap(x, lo, hi):
-        return max(lo - x, x - hi, 0.0)
-
-    def real_gap(x):
-        ends = (q_lo * x - x * x, q_hi * x - x * x)
-        return max(p_lo - max(ends), min(ends) - p_hi, 0.0) / scale ** 2
-
+    eigenvalues = np.asarray(eigenvalues, complex)
+    scale = float(np.abs(eigenvalues).max()) if eigenvalues.size else 0.0
     worst, zeros = 0.0, 0
     for lam in eigenvalues:
         if abs(lam) <= tol * scale:
             zeros += 1
             continue
-        v = real_gap(lam.real) + abs(lam.imag) / scale
-        if lam.imag != 0:
-            v = min(v, max(gap(2 * lam.real, q_lo, q_hi) / scale, gap(abs(lam) ** 2, p_lo, p_hi) / scale ** 2))
-        worst = max(worst, v)
+        distance = min(float(np.hypot(_real_form_distance(lam.real, q_lo, q_hi, p_lo, p_hi), lam.imag)),
+                       _complex_form_distance(lam, q_lo, q_hi, p_lo, p_hi))
+        worst = max(worst, max(distance - ROUNDING_DISTANCE * scale, 0.0) / abs(lam))
     return {"violation": float(worst), "zero_eigenvalues": zeros,
             "a1_range": [float(q_lo), float(q_hi)], "a2_range": [float(p_lo), float(p_hi)]}
 

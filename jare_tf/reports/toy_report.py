@@ -620,8 +620,9 @@ class Report:
                        "u = L_D⁻¹(x − μ), h the degree-1 and -2 Hermite polynomials, at its equilibrium (A, b) = "
                        "(L/κ, μ), θ = 0, where D ≡ 0 (Assumption 1). Expectations are exact (3-point "
                        "Gauss–Hermite product rule). P and Q come from eq. 9 with hand-derived gradients; the "
-                       "Jacobians from autodiff through the methods. Theorem 4's violation is an eigenvalue's "
-                       "distance from its form, a1's over max|λ| and a2's over max|λ|² (rounding reads ≈ 1e-16).", "",
+                       "Jacobians from autodiff through the methods. Theorem 4's violation is the largest "
+                       "eigenvalue's distance from the set of roots the theorem allows, over its |λ|, less "
+                       "rounding (1e3·ε·max|λ|).", "",
                        "| game | n (G) | m (D) | rank P | Lemma 3: max block error (relative) | Theorem 4: largest "
                        "violation | zero eigenvalues (n − rank P) | λ(Q) | λ(PᵀP) |", "|---|---|---|---|---|---|---|---|---|"]
         for label, kwargs in self.SEC6_GAMES.items():

@@ -66,23 +66,28 @@ def test_the_exact_batch_has_the_gaussian_moments_up_to_degree_five():
 
 @pytest.mark.parametrize("name", ["correlated", "reverse_kl_3d", "wgan_2d", "stiff_3d"])
 def test_theorem_4_form_holds_and_the_check_can_fail(name):
-    """The violation is measured in the spectrum's units (a1 over max|λ|, a2 over max|λ|²): rounding reads
-    ≈ 1e-15 whatever the scales, also when Q = 0 (WGAN) or λ(Q) ≫ λ(PᵀP)."""
+    """Each eigenvalue's distance from the form over its |λ|, less rounding: ≤ 1e-13 whatever the scales, also
+    when Q = 0 (WGAN) or λ(Q) ≫ λ(PᵀP); and a wrong eigenvalue reads large even when it is small beside the others."""
     spec = GAMES[name]
     p, q = spec.lemma3_formulas()
     lam = np.linalg.eigvals(simgd(spec))
     result = gg.theorem4_violation(lam, q, p.T @ p)
     assert result["violation"] <= 1e-13, result
+    assert gg.theorem4_violation(np.array([]), q, p.T @ p)["violation"] == 0.0
     n, m = spec.sizes
     # The zero eigenvalues are the y2 = 0 case of the proof: y1 in the null space of Pᵀ, i.e. the rotations
     # A → AR (R orthogonal), which leave p_φ unchanged: n − rank P = d(d − 1)/2 of them.
     assert result["zero_eigenvalues"] == n - np.linalg.matrix_rank(p) == spec.dim * (spec.dim - 1) // 2
-    nonzero = np.abs(lam) > 1e-9 * np.abs(lam).max()
-    moved = np.where(nonzero, lam + 0.1 * np.abs(lam).max(), lam)  # Re λ > 0: a1 above λmax(Q) ≤ 0
+    top = np.abs(lam).max()
+    nonzero = np.abs(lam) > 1e-9 * top
+    moved = np.where(nonzero, lam + 0.1 * top, lam)                # shifted right by 0.1·max|λ|
     assert gg.theorem4_violation(moved, q, p.T @ p)["violation"] > 1e-3
-    if spec.family != "wgan":
-        scaled = np.where(nonzero, lam * 1.5, lam)                 # eigenvalues of a game with another Q and P
-        assert gg.theorem4_violation(scaled, q, p.T @ p)["violation"] > 1e-3
+    scaled = np.where(nonzero, lam * 1.5, lam)                     # eigenvalues of a game with another Q and P
+    assert gg.theorem4_violation(scaled, q, p.T @ p)["violation"] > 0.3
+    small = nonzero & (np.abs(lam) < 1e-3 * top)
+    if small.any():                                                # stiff_3d: only its small eigenvalues wrong
+        assert gg.theorem4_violation(np.where(small, -lam, lam), q, p.T @ p)["violation"] > 1.9   # unstable
+        assert gg.theorem4_violation(np.where(small, lam + 0.6j * np.abs(lam), lam), q, p.T @ p)["violation"] > 0.3
 
 
 def test_scalar_case_eigenvalues_for_simgd_and_jare():
@@ -175,3 +180,18 @@ def test_bad_games_are_refused():
             gg.LinearGaussian(**args)
     with pytest.raises(ValueError, match="1 <= dim"):
         gg.LinearGaussian.balanced(0, 1.0, 1.0)
+
+
+def test_theorem_4_distance_equals_a_brute_force_search_over_the_roots():
+    """The distance from λ to Theorem 4's allowed set against the nearest root of λ² − a1λ + a2 on a fine
+    (a1, a2) grid (the grid's spacing bounds the difference)."""
+    q_lo, q_hi, p_lo, p_hi = -2.0, -0.5, 0.3, 1.2
+    a1, a2 = np.meshgrid(np.linspace(q_lo, q_hi, 601), np.linspace(p_lo, p_hi, 601))
+    disc = np.sqrt((a1 * a1 - 4 * a2).astype(complex))
+    roots = np.concatenate([((a1 + disc) / 2).ravel(), ((a1 - disc) / 2).ravel()])
+    rng = np.random.default_rng(0)
+    for lam in rng.uniform(-3, 1, 40) + 1j * rng.choice([0.0, 1.0], 40) * rng.uniform(-2, 2, 40):
+        got = min(np.hypot(gg._real_form_distance(lam.real, q_lo, q_hi, p_lo, p_hi), lam.imag),
+                  gg._complex_form_distance(lam, q_lo, q_hi, p_lo, p_hi))
+        brute = np.abs(roots - lam).min()
+        assert got <= brute + 1e-12 and brute - got <= 0.01, (lam, got, brute)
