@@ -23,7 +23,7 @@ with `eigenvalues` ([re, im] pairs), `zeta`, `tau` and `eta_max` (null where inf
 
 --workdir analyses a trained image run instead: its checkpoint (--step, default the latest) is loaded into the
 run's own models, and the top --k eigenvalues of the Jacobian of the directions its method applies on that
-step's minibatch come from Krylov iterations on the matrix-free operator (jare_tf/analysis/krylov.py), each with
+step's minibatch (a lazy method's averaged over its cycle of k iterations: the exact method's) come from Krylov iterations on the matrix-free operator (jare_tf/analysis/krylov.py), each with
 its residual; ζ and η_max are over the converged ones, τ is not given (it needs the smallest eigenvalues).
 """
 

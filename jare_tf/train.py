@@ -58,13 +58,15 @@ SHORTCUTS = ("num_steps", "seed", "batch_size", "data_dir", "fake_data", "checkp
 
 
 def _flag_from_argv(argv, name: str) -> str:
-    """A flag's value before absl parses the flags: --setting picks the config the overrides apply to."""
+    """A flag's value before absl parses the flags: --setting picks the config the overrides apply to. The last
+    one given counts, as for absl."""
+    value = FLAGS[name].default
     for i, arg in enumerate(argv):
-        if arg.startswith(f"--{name}="):
-            return arg.split("=", 1)[1]
-        if arg == f"--{name}" and i + 1 < len(argv):
-            return argv[i + 1]
-    return FLAGS[name].default
+        if arg.startswith((f"--{name}=", f"-{name}=")):
+            value = arg.split("=", 1)[1]
+        elif arg in (f"--{name}", f"-{name}") and i + 1 < len(argv):
+            value = argv[i + 1]
+    return value
 
 
 def main(argv):

@@ -1,5 +1,6 @@
 """Matrix-free spectra of the applied update: the Jacobian J = ∂h/∂w of h = −u (u: the directions a Method
-returns to the trainer, as in `jacobian`) as an operator v ↦ Jv, its transpose v ↦ Jᵀv, and Krylov eigenvalues.
+returns to the trainer, as in `jacobian`; a lazy method's averaged over its cycle, `lazy.cycle_average`) as an
+operator v ↦ Jv, its transpose v ↦ Jᵀv, and Krylov eigenvalues.
 
 Nothing n × n is formed, so this works on networks far beyond `jacobian.MAX_DENSE_PARAMETERS`:
 

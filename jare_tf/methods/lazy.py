@@ -90,12 +90,12 @@ class LazyRegularised(base.Method):
 def cycle_average(method: base.Method) -> base.Method:
     """The method whose field is the average of a lazy method's fields over its cycle of k iterations: the exact
     method (every = 1, same γ), since u = g + γ·∇R is affine in γ and ((k − 1)·g + (g + kγ·∇R))/k = g + γ·∇R.
-    (A multi-stage method, wgan_gp, is analysed through its update operator, whose cycle average is the exact
-    method's to first order in the step.) The spectra logged during training and `jare-spectrum --workdir` analyse it, so that they do not switch
+    (A multi-stage method, wgan_gp with n_d > 1, is analysed through its update operator, whose cycle average is
+    the exact method's to first order in the step.) The spectra logged during training and `jare-spectrum --workdir` analyse it, so that they do not switch
     between the plain and the k·γ field with the step analysed; what lazy application changes beyond this is
     of order η, and is the k-iteration operator's (`jacobian.lazy_operator_jacobian`, jare-spectrum --every).
     Methods without `every`, and every = 1, are returned as they are."""
-    if getattr(method, "every", 1) == 1:
+    if not isinstance(method, LazyRegularised) or method.every == 1:
         return method
     exact = copy.copy(method)
     exact.every = 1

@@ -146,23 +146,27 @@ class Progress(keras.callbacks.Callback):
 
     The rate is counted from the end of the first execution, which holds the tracing and compilation of the step
     (seconds, more for second-order methods): counted from the start it made the rate of a short run, and the
-    ETA of every run's first lines, read slower than training is. Until a second execution ends it is "?"."""
+    ETA of every run's first lines, read slower than training is. Until a second execution ends it is "?", except
+    on the last line of a run done in one execution, which gives the rate over the whole call and ETA 0s."""
 
     def __init__(self, run: "ImageRun", stop: int, out=None):
         super().__init__()
         self.run, self.stop = run, stop
         self.out = out or sys.stdout
         self.tty = bool(getattr(self.out, "isatty", lambda: False)())
-        self.first_step = self.first_time = self.last_step = None
+        self.first_step = self.first_time = self.last_step = self.start_step = self.start_time = None
 
     def on_train_begin(self, logs=None):
-        self.last_step = int(self.run.model.iteration.numpy())
+        self.start_step = self.last_step = int(self.run.model.iteration.numpy())
+        self.start_time = time.perf_counter()
         self.first_step = self.first_time = None
 
     def line(self, step: int, logs: Dict[str, float]) -> str:
         rate = 0.0
         if self.first_time is not None and step > self.first_step:
             rate = (step - self.first_step) / max(time.perf_counter() - self.first_time, 1e-9)
+        elif step >= self.stop and step > self.start_step:   # done in one execution: its rate, tracing included
+            rate = (step - self.start_step) / max(time.perf_counter() - self.start_time, 1e-9)
         shown = "  ".join(f"{k} {float(v):.4g}" for k, v in sorted(logs.items()) if k.startswith(("loss/", "reg/")))
         speed, eta = (f"{rate:.2f}", _duration((self.stop - step) / rate)) if rate > 0 else ("?", "?")
         return f"step {step}/{self.stop} ({100 * step // max(self.stop, 1)}%)  {shown}  {speed} steps/s  ETA {eta}"

@@ -157,3 +157,10 @@ def test_progress_rate_leaves_out_the_first_execution_that_traces_the_step(monke
     first, second = out.getvalue().splitlines()
     assert first.endswith("? steps/s  ETA ?"), first
     assert second.endswith("5.00 steps/s  ETA 2s"), second
+    # A run done in one execution ends on the rate of that call and ETA 0s.
+    out, clock["now"], _ = io.StringIO(), 0.0, iteration.assign(0)
+    progress = image_trainer.Progress(run, stop=8, out=out)
+    progress.on_train_begin()
+    clock["now"], _ = 4.0, iteration.assign(8)
+    progress.on_train_batch_end(0, {"loss/d": 1.0})
+    assert out.getvalue().strip().endswith("step 8/8 (100%)  loss/d 1  2.00 steps/s  ETA 0s"), out.getvalue()
