@@ -5,7 +5,7 @@ command-line tools check a setting's name and overrides before that (seconds on 
 import ast
 import importlib
 import inspect
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import ml_collections
 
@@ -159,15 +159,45 @@ def method_options(config: ml_collections.ConfigDict, method: str) -> Dict[str, 
     return dict(per_method) if per_method is not None else {}
 
 
+def option_names(method: str) -> Tuple[List[str], bool]:
+    """The options `method`'s constructor takes (γ only if the method uses it), and whether it takes any others
+    (**kwargs). jare-train, jare-bench and jare-spectrum refuse the others by name with this list."""
+    from jare_tf import methods
+    cls = methods.method_class(method)    # an unknown method is reported as such
+    parameters = inspect.signature(cls.__init__).parameters
+    accepted = [p for p in parameters if p != "self" and (p != "gamma" or cls.uses_gamma)
+                and parameters[p].kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)]
+    return accepted, any(p.kind == p.VAR_KEYWORD for p in parameters.values())
+
+
+def unknown_options(method: str, given) -> Tuple[List[str], List[str]]:
+    """(the given option names `method` does not take, the ones it takes)."""
+    accepted, any_other = option_names(method)
+    return ([] if any_other else sorted(set(given) - set(accepted))), accepted
+
+
+def unregularised_warning(config: ml_collections.ConfigDict, method: str) -> Optional[str]:
+    """A warning when a method that uses γ runs with γ = 0 (e.g. the setting lists none for it and the method's
+    default is 0): it then trains without its regulariser, which the run's name would not say."""
+    from jare_tf import methods
+    cls = methods.method_class(method)
+    if not cls.uses_gamma:
+        return None
+    default = inspect.signature(cls.__init__).parameters.get("gamma")
+    gamma = method_options(config, method).get("gamma", default.default if default is not None else None)
+    if gamma is None or gamma != 0:
+        return None
+    return (f"--method={method} runs with γ = 0 on setting {config.get('setting', '?')}, i.e. without its "
+            f"regulariser (its plain first-order updates); set --config.method.options.{method}.gamma=<value> "
+            f"unless that is meant.")
+
+
 def make_method(config: ml_collections.ConfigDict, method: str):
     """The Method `method` with the setting's options; a bad option value names the flag that sets it."""
     from jare_tf import methods
-    cls = methods.method_class(method)    # an unknown --method is reported as such
     options = method_options(config, method)
-    accepted = [p for p in inspect.signature(cls.__init__).parameters
-                if p != "self" and (p != "gamma" or cls.uses_gamma)]
-    unknown = sorted(set(options) - set(accepted))
-    if unknown and not any(p.kind == p.VAR_KEYWORD for p in inspect.signature(cls.__init__).parameters.values()):
+    unknown, accepted = unknown_options(method, options)
+    if unknown:
         raise ValueError(f"--method={method} has no option {', '.join(unknown)} "
                          f"(--config.method.options.{method}.{unknown[0]}); its options: "
                          f"{', '.join(accepted) or 'none'}.")

@@ -38,7 +38,7 @@ from absl import flags  # noqa: E402
 from jare_tf import cli, config_checks  # noqa: E402
 import numpy as np  # noqa: E402
 
-from jare_tf import methods  # noqa: E402  (TensorFlow is imported by compute(), after the names are checked)
+from jare_tf import methods, settings  # noqa: E402  (TensorFlow is imported by compute(), after the names are checked)
 
 PROBLEMS = ("isotropic", "dirac", "linear_gaussian")
 DEFAULT_STEP = {"isotropic": 1e-3, "dirac": 0.2, "linear_gaussian": 1e-3}
@@ -78,7 +78,8 @@ flags.DEFINE_string("workdir", None, "A jare-train run: the top --k eigenvalues 
                     "then not used.")
 flags.DEFINE_integer("step", None, "--workdir: the checkpoint's step (default: the latest).")
 flags.DEFINE_integer("k", 20, "--workdir: how many eigenvalues.")
-flags.DEFINE_enum("which", "magnitude", ["magnitude", "imaginary"], "--workdir: largest |λ| or largest Im λ.")
+flags.DEFINE_enum("which", "magnitude", ["magnitude", "imaginary"], "--workdir: largest |λ| or largest |Im λ| (the "
+                  "Jacobian is real: its eigenvalues come in conjugate pairs), best first.")
 flags.DEFINE_bool("dense", False, "--workdir: also the dense spectrum of the same operator (at most 4,096 "
                   "parameters, e.g. mog_numerics), and each Ritz value's distance to it.")
 
@@ -88,12 +89,13 @@ FLAGS = flags.FLAGS
 def build_method():
     options = {"gamma": FLAGS.gamma}
     options.update({name: FLAGS[name].value for name in METHOD_OPTIONS if FLAGS[name].present})
-    cls = methods.method_class(FLAGS.method)
-    try:
-        return cls(**options)
-    except TypeError as e:
-        given = ", ".join(f"--{k}" for k in options if k != "gamma")
-        raise ValueError(f"--method={FLAGS.method} does not take {given} ({e}).") from None
+    unknown, accepted = settings.unknown_options(FLAGS.method, [k for k in options if k != "gamma"])
+    if unknown:
+        takes = [f"--{k}" for k in accepted if k in FLAGS and k != "gamma"] + (["--gamma"] if "gamma" in accepted
+                                                                             else [])
+        raise ValueError(f"--method={FLAGS.method} does not take {', '.join('--' + k for k in unknown)}; it takes "
+                         f"{', '.join(takes) or 'no option flags'}.")
+    return methods.method_class(FLAGS.method)(**options)
 
 
 def compute() -> dict:
@@ -103,6 +105,10 @@ def compute() -> dict:
         raise ValueError("WGAN-GP's penalty (γ/2)(‖∇_x D‖ − g0)² is not differentiable where ∇_x D = 0, which is "
                          "the case at these equilibria (θ* = 0); its Jacobian there would only reflect the ε inside "
                          "the norm. Mescheder et al. 2018, Lemma C.3: WGAN-GP does not converge locally here.")
+    if method.name == "instance_noise" and FLAGS.problem == "linear_gaussian":
+        raise ValueError("--problem=linear_gaussian is Sec. 6's game, whose Lemma 3 compares the data and the "
+                         "generator without noise, and whose exact batch matches Gaussian moments only up to degree "
+                         "five; instance noise is analysed on --problem=isotropic or --problem=dirac.")
     family = FLAGS.loss or method.required_family or "vanilla"
     sec6 = None
     if FLAGS.problem == "isotropic":
@@ -188,7 +194,9 @@ def sec6_checks(spec, method, eigenvalues: np.ndarray) -> dict:
 
 def workdir_table(result: dict) -> str:
     lines = [f"{result['method']} on {result['setting']}: {result['checkpoint']} (step {result['step']}, "
-             f"{result['parameters']:,} parameters), top {result['k']} by {result['which']}, matrix-free",
+             f"{result['parameters']:,} parameters), top {result['k']} by {result['which']}, matrix-free"
+             + (f" (--k={result['k_asked']}: the run has {result['parameters']} parameters)"
+                if result["k"] < result["k_asked"] else ""),
              "  eigenvalue                          residual ‖Jx − λx‖/‖x‖"]
     for (re, im), res, ok in zip(result["eigenvalues"], result["residuals"], result["converged"]):
         lines.append(f"    {re:+.6g} {im:+.6g}i".ljust(38) + f"{res:.2e}" + ("" if ok else "  (not converged)"))

@@ -99,6 +99,9 @@ def main(argv):
     except ValueError as e:
         print(f"jare-train: error: {e}", file=sys.stderr)
         return 2
+    warning = settings.unregularised_warning(config, FLAGS.method)
+    if warning:
+        print(f"jare-train: warning: {warning}", file=sys.stderr)
     from jare_tf.training.workdir import DiskFull, NonFiniteError, Preempted
     from jare_tf.training.workdir_lock import WorkdirBusy
     try:

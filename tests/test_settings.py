@@ -115,3 +115,13 @@ def test_a_method_label_gives_the_method_and_its_options():
     settings.set_method_options(c, "jare", {"every": 4})
     method = settings.make_method(c, "jare")
     assert method.every == 4 and method.gamma == settings.method_options(c, "jare")["gamma"]
+
+
+def test_a_regularised_method_without_gamma_is_warned_of():
+    """r1 has no γ on the isotropic setting (its default is 0): it would train as SimGD under r1's name."""
+    config = settings.load("isotropic")
+    assert "--config.method.options.r1.gamma=<value>" in settings.unregularised_warning(config, "r1")
+    assert settings.unregularised_warning(config, "jare") is None          # the setting gives jare its γ
+    assert settings.unregularised_warning(config, "gan") is None           # gan has no γ to give
+    config.method.options.r1 = {"gamma": 0.5}
+    assert settings.unregularised_warning(config, "r1") is None

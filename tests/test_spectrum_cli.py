@@ -53,6 +53,10 @@ def test_bad_method_and_bad_option_are_clear_errors():
     assert "Traceback" not in proc.stderr
     proc = run("--method=jare", "--clip=1")
     assert proc.returncode == 2 and "--clip" in proc.stderr
+    proc = run("--problem=dirac", "--method=instance_noise", "--std=0.7", "--every=2")   # only --every is wrong
+    assert proc.returncode == 2 and "does not take --every; it takes --std, --num_draws." in proc.stderr
+    proc = run("--problem=linear_gaussian", "--method=instance_noise")
+    assert proc.returncode == 2 and "instance noise is analysed on --problem=isotropic" in proc.stderr
 
 
 def test_multi_stage_methods_report_the_spectral_radius_of_the_update_operator():

@@ -39,6 +39,15 @@ from jare_tf.methods import base, lazy
 WHICH = {"magnitude": "LM", "imaginary": "LI"}
 
 
+def order(values: np.ndarray, which: str) -> np.ndarray:
+    """Indices of `values` best first: by |λ| for "magnitude"; for "imaginary" by |Im λ| (ARPACK's "LI": J is
+    real, so its eigenvalues come in conjugate pairs and each stands for the other), a pair's +Im member first."""
+    values = np.asarray(values)
+    if which == "magnitude":
+        return np.argsort(-np.abs(values), kind="stable")
+    return np.lexsort((-values.imag, -np.abs(values.imag)))
+
+
 def converged_below(dtype) -> float:
     """A Ritz pair counts as converged when its residual is at most this times max(1, the largest |λ| found):
     √ε of the operator's dtype (1.5e-8 in float64, 3.5e-4 in float32, whose products carry ε‖J‖‖x‖ of noise)."""
@@ -156,8 +165,8 @@ def eigenvalues(op: AppliedUpdate, k: int = 20, which: str = "magnitude", tol: O
     if k >= n - 1:
         matrix = np.stack([op.matvec(e) for e in np.eye(n)], axis=1)
         values, vectors = np.linalg.eig(matrix)
-        order = np.argsort(-np.abs(values) if which == "magnitude" else -values.imag, kind="stable")[:k]
-        values, vectors = values[order], vectors[:, order]
+        best = order(values, which)[:k]
+        values, vectors = values[best], vectors[:, best]
     else:
         operator = linalg.LinearOperator((n, n), matvec=op.matvec, rmatvec=op.rmatvec, dtype=np.float64)
         v0 = np.random.default_rng(seed).standard_normal(n)
@@ -165,6 +174,8 @@ def eigenvalues(op: AppliedUpdate, k: int = 20, which: str = "magnitude", tol: O
             eps = np.finfo(np.dtype(op.dtype.as_numpy_dtype)).eps
             tol = 0.0 if eps < 1e-12 else 10 * eps
         values, vectors = linalg.eigs(operator, k=k, which=WHICH[which], tol=tol, maxiter=maxiter, v0=v0)
+        best = order(values, which)                 # ARPACK returns them in no particular order
+        values, vectors = values[best], vectors[:, best]
     residuals = np.array([np.linalg.norm(op.matvec(x) - lam * x) / np.linalg.norm(x)
                           for lam, x in zip(values, vectors.T)])
     scale = max(1.0, float(np.max(np.abs(values)))) if len(values) else 1.0
@@ -177,8 +188,7 @@ def eigenvalues(op: AppliedUpdate, k: int = 20, which: str = "magnitude", tol: O
 def top(values: np.ndarray, k: int, which: str = "magnitude") -> List[complex]:
     """The k of `values` a Krylov run with `which` targets (for comparisons with a dense spectrum)."""
     values = np.asarray(values)
-    order = np.argsort(-np.abs(values) if which == "magnitude" else -values.imag, kind="stable")
-    return list(values[order[:k]])
+    return list(values[order(values, which)[:k]])
 
 
 def training_summary(method: base.Method, game: Game, batch: Dict[str, tf.Tensor], k: int,

@@ -55,6 +55,6 @@ def with_expected_inputs(method: base.Method, batch: Dict[str, tf.Tensor],
     if isinstance(method, InstanceNoise):
         real = batch["real"].numpy()
         draws = moment_matched(np.zeros(real.shape[1]), method.std)       # [2n, n]
-        noise = np.broadcast_to(draws[:, None, :], (draws.shape[0],) + real.shape).copy()
+        noise = np.broadcast_to(draws[None], (real.shape[0],) + draws.shape).copy()   # [B, 2n, n]: each example
         return dict(batch, noise_real=tf.constant(noise), noise_fake=tf.constant(noise))
     return dict(batch, **method.sample_inputs(batch, tf.constant(seed, tf.int32)))

@@ -72,6 +72,10 @@ def check_methods(config, specs) -> None:
     """Every method builds with its options (before any model is built)."""
     from jare_tf import methods, settings
     for label, name, options in specs:
+        unknown, accepted = settings.unknown_options(name, options)
+        if unknown:
+            raise UsageError(f"--methods: {label}: {name} has no option {', '.join(unknown)}; its options: "
+                             f"{', '.join(accepted) or 'none'}.")
         try:
             methods.get(name, **dict(settings.method_options(config, name), **options))
         except (TypeError, ValueError) as e:

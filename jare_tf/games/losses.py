@@ -37,13 +37,30 @@ def _neg_softplus(t):
     return -tf.nn.softplus(t)
 
 
+# Named functions, not lambdas: AutoGraph cannot tell two lambdas on one source line apart (it warns, twice).
+def _identity(t):
+    return t
+
+
+def _negative(t):
+    return -t
+
+
+def _neg_exp_neg(t):
+    return -tf.exp(-t)
+
+
+def _one_minus(t):
+    return 1.0 - t
+
+
 FAMILIES: Dict[str, LossFamily] = {
     # g1(t) = g2(−t) = −log(1 + e^{−t}).
     "vanilla": LossFamily("vanilla", g1=_neg_softplus_neg, g2=_neg_softplus),
     # g1(t) = g2(−t) = t.
-    "wgan": LossFamily("wgan", g1=lambda t: t, g2=lambda t: -t),
+    "wgan": LossFamily("wgan", g1=_identity, g2=_negative),
     # g1(t) = −e^{−t}, g2(t) = 1 − t.
-    "reverse_kl": LossFamily("reverse_kl", g1=lambda t: -tf.exp(-t), g2=lambda t: 1.0 - t),
+    "reverse_kl": LossFamily("reverse_kl", g1=_neg_exp_neg, g2=_one_minus),
 }
 
 GENERATOR_LOSSES = ("minimax", "non_saturating")

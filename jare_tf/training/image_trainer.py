@@ -313,6 +313,12 @@ class ImageRun:
             log(f"The run in {workdir} is finished (step {start} of {c.num_steps}); its results are kept. Raise "
                 f"--num_steps to extend it.")
             return dict(read_json(metrics_path), seconds=0.0)
+        coarse = [f"{name}={c[name]}" for name in ("checkpoint_every", "log_every", "sample_every")
+                  if c.get(name, 0) and c[name] % c.steps_per_execution]
+        if coarse and chief:
+            log(f"Note: {', '.join(coarse)}: these take effect where an execution of "
+                f"steps_per_execution={c.steps_per_execution} steps ends, at the first end after each multiple; "
+                f"make them multiples of it (or lower --config.steps_per_execution) for exact intervals.")
         writer = (tf.summary.create_file_writer(os.path.join(workdir, "train")) if chief
                   else tf.summary.create_noop_writer())
         write_config_text(writer, resolved, start)

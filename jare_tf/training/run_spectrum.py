@@ -16,7 +16,9 @@ def of_workdir(workdir: str, step, k: int, which: str, dense: bool = False) -> d
     from jare_tf.analysis import krylov
     from jare_tf.training.workdir import read_json
     path = os.path.join(workdir, "config.json")
-    if not os.path.isdir(workdir) or not os.path.exists(path):
+    if not os.path.isdir(workdir):
+        raise ValueError(f"--workdir={workdir} does not exist (or is not a folder).")
+    if not os.path.exists(path):
         raise ValueError(f"--workdir={workdir} has no config.json: not a jare-train workdir.")
     stored = dict(read_json(path))
     config, method = settings.from_saved(stored)
@@ -32,7 +34,7 @@ def of_workdir(workdir: str, step, k: int, which: str, dense: bool = False) -> d
     op = krylov.AppliedUpdate(run.method, run.game, batch, step_size=float(config.optimizer.d["learning_rate"]))
     result = krylov.eigenvalues(op, k=k, which=which)
     out = dict(result.to_json(), workdir=workdir, checkpoint=source, step=at, method=method,
-               setting=stored.get("setting"), parameters=op.n, k=k, which=which,
+               setting=stored.get("setting"), parameters=op.n, k=len(result.eigenvalues), k_asked=k, which=which,
                operator="matrix_free(applied update)")
     if dense:
         out.update(dense_comparison(op, result, which))

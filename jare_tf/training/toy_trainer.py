@@ -82,8 +82,9 @@ class ToyRun:
         """Set the game's variables from a finished run's parameters.npz (this run's config must built it)."""
         path = os.path.join(workdir, PARAMETERS)
         if not os.path.exists(path):
-            raise ValueError(f"--workdir={workdir} has no {PARAMETERS}: the run has not finished, or was made "
-                             f"before toy runs saved their parameters (train it again with --overwrite).")
+            raise ValueError(f"--workdir={workdir} has no {PARAMETERS}: the run has not finished (run its "
+                             f"jare-train command again to finish it), or was made before toy runs saved their "
+                             f"parameters (train it again with --overwrite).")
         with np.load(path) as saved:
             variables = dict(self._all_variables())
             if sorted(saved.files) != sorted(variables):

@@ -104,3 +104,14 @@ def test_infinities_are_json_null():
     assert math.isinf(s.zeta)
     text = json.dumps(s.to_json(), allow_nan=False)
     assert json.loads(text)["zeta"] is None
+
+
+def test_instance_noise_inputs_are_per_example_on_a_batch_of_several():
+    """The analysis' moment-matched noise is [B, draws, n], as the method reads it: a batch of the same example
+    twice gives the one-example Jacobian (it crashed on any batch of more than one example)."""
+    method = methods.get("instance_noise", std=0.5)
+    game, batch = problems.isotropic(2.0, 0.3, dim=2)
+    one = jacobian.vector_field_jacobian(method, game, problems.with_expected_inputs(method, batch))
+    doubled = {key: tf.concat([value, value], 0) for key, value in batch.items()}
+    two = jacobian.vector_field_jacobian(method, game, problems.with_expected_inputs(method, doubled))
+    np.testing.assert_allclose(two, one, rtol=0, atol=1e-13)
