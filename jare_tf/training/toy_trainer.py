@@ -178,7 +178,8 @@ class ToyRun:
             values = dict(self.setting.metrics(c, self.game))
             values.update({k: float(v) for k, v in self._scalars(tf.constant(step, tf.int64)).items()})
             bad = next((k for k, v in values.items() if v is not None and not math.isfinite(v)), None)
-            spectrum_now = c.spectrum_every and step % c.spectrum_every == 0 and bad is None
+            # Every spectrum_every steps, and at the last step: metrics.json's ζ and τ are the final parameters'.
+            spectrum_now = c.spectrum_every and (step % c.spectrum_every == 0 or step == c.num_steps) and bad is None
             scatter = None
             if spectrum_now and self.setting.dense_jacobian:
                 try:

@@ -51,6 +51,19 @@ def test_every_method_trains_on_every_toy_setting(setting, tmp_path):
             assert ("spectrum/max_abs" in history) == (config.spectrum_every > 0), method
 
 
+def test_the_final_metrics_spectrum_is_of_the_last_step(tmp_path):
+    """spectrum_every = 2 over 3 steps: spectra at 0, 2 and the last step, whose ζ and τ metrics.json reports."""
+    config = short_config("isotropic")
+    config.num_steps, config.log_every = 3, 1
+    run = ToyRun(config, "gan")
+    run.train(str(tmp_path / "run"), log=lambda s: None)
+    history = json.load(open(tmp_path / "run" / "history.json"))
+    metrics = json.load(open(tmp_path / "run" / "metrics.json"))
+    assert history["step"] == [0, 1, 2, 3] and len(history["zeta"]) == 3
+    final = run.spectrum(3)                              # the trained parameters, the last step's minibatch
+    np.testing.assert_allclose([metrics["zeta"], metrics["tau"]], [final.zeta, final.tau], rtol=1e-6)
+
+
 def test_sngan_needs_an_image_setting():
     with pytest.raises(ValueError, match="spectrally normalised discriminator"):
         ToyRun(short_config("isotropic"), "sngan")
