@@ -99,7 +99,10 @@ def main(argv):
     except ValueError as e:
         print(f"jare-train: error: {e}", file=sys.stderr)
         return 2
-    warning = settings.unregularised_warning(config, FLAGS.method)
+    # Only for options the method takes (a mistyped one is refused, by name, when the run builds the method).
+    warning = (settings.unregularised_warning(config, FLAGS.method)
+               if not settings.unknown_options(FLAGS.method, settings.method_options(config, FLAGS.method))[0]
+               else None)
     if warning:
         print(f"jare-train: warning: {warning}", file=sys.stderr)
     from jare_tf.training.workdir import DiskFull, NonFiniteError, Preempted

@@ -173,7 +173,10 @@ def eigenvalues(op: AppliedUpdate, k: int = 20, which: str = "magnitude", tol: O
         if tol is None:
             eps = np.finfo(np.dtype(op.dtype.as_numpy_dtype)).eps
             tol = 0.0 if eps < 1e-12 else 10 * eps
-        values, vectors = linalg.eigs(operator, k=k, which=WHICH[which], tol=tol, maxiter=maxiter, v0=v0)
+        try:
+            values, vectors = linalg.eigs(operator, k=k, which=WHICH[which], tol=tol, maxiter=maxiter, v0=v0)
+        except linalg.ArpackNoConvergence as e:      # the Ritz pairs it has: their residuals say which converged
+            values, vectors = e.eigenvalues, e.eigenvectors
         best = order(values, which)                 # ARPACK returns them in no particular order
         values, vectors = values[best], vectors[:, best]
     residuals = np.array([np.linalg.norm(op.matvec(x) - lam * x) / np.linalg.norm(x)

@@ -261,7 +261,8 @@ class Method(abc.ABC):
     #: Loss family the method is defined for (None: any).
     required_family: ClassVar[Optional[str]] = None
     #: Whether γ changes the update (False for the unregularised methods, which take it only so that every
-    #: method can be built from one set of options; a setting's config that sets it for them is refused).
+    #: method can be built from one set of options; a setting's config that sets it for them is refused). A
+    #: registered method that ignores γ sets it to False, or jare-train warns when it runs with γ = 0.
     uses_gamma: ClassVar[bool] = True
 
     def __init__(self, gamma: float = 0.0):

@@ -25,6 +25,7 @@ def _with_draws(x: tf.Tensor, noise: tf.Tensor) -> tf.Tensor:
 @base.register("instance_noise")
 class InstanceNoise(base.Method):
     uses_gamma = False          # the noise is the regulariser; γ is unused
+
     def __init__(self, gamma: float = 0.0, std: float = 0.1, num_draws: int = 1):
         super().__init__(gamma)
         if std < 0 or num_draws < 1:

@@ -313,7 +313,7 @@ class ImageRun:
             log(f"The run in {workdir} is finished (step {start} of {c.num_steps}); its results are kept. Raise "
                 f"--num_steps to extend it.")
             return dict(read_json(metrics_path), seconds=0.0)
-        coarse = [f"{name}={c[name]}" for name in ("checkpoint_every", "log_every", "sample_every")
+        coarse = [f"{name}={c[name]}" for name in ("checkpoint_every", "log_every", "sample_every", "spectrum_every")
                   if c.get(name, 0) and c[name] % c.steps_per_execution]
         if coarse and chief:
             log(f"Note: {', '.join(coarse)}: these take effect where an execution of "

@@ -188,9 +188,13 @@ class ToyRun:
                 except ValueError:                   # numpy's eigensolver refuses a non-finite Jacobian
                     bad = "the game Jacobian"
             elif spectrum_now:                       # too large for a dense Jacobian: Krylov (analysis/krylov.py)
-                scalars, result = self.krylov_spectrum(step)
-                values.update({k: _finite_or_none(v) for k, v in scalars.items()})
-                scatter = plots.eigenvalue_scatter_png(result.eigenvalues, result.converged, f"step {step}")
+                from scipy.sparse.linalg import ArpackError
+                try:
+                    scalars, result = self.krylov_spectrum(step)
+                    values.update({k: _finite_or_none(v) for k, v in scalars.items()})
+                    scatter = plots.eigenvalue_scatter_png(result.eigenvalues, result.converged, f"step {step}")
+                except ArpackError:                  # ARPACK refuses products that overflowed to inf or NaN
+                    bad = "the applied update's Jacobian"
             if bad is not None:
                 # The history up to here is kept (non-finite values as null); no metrics.json: not finished.
                 write_json(os.path.join(workdir, "history.json"),

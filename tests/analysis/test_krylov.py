@@ -88,6 +88,17 @@ def test_a_multi_stage_method_is_its_update_operator_as_the_dense_analysis_has_i
         krylov.AppliedUpdate(method, game, batch)
 
 
+def test_a_krylov_run_that_stops_early_returns_the_pairs_it_has():
+    """ARPACK out of iterations (maxiter=2) raises with the pairs it has: they come back, fewer than k, each a
+    true eigenvalue of the dense Jacobian where its residual says it converged."""
+    game, batch, method = CASES["mlp_jare"]()
+    dense = np.linalg.eigvals(jacobian.vector_field_jacobian(method, game, batch))
+    result = krylov.eigenvalues(krylov.AppliedUpdate(method, game, batch), k=10, maxiter=2)
+    assert 0 < len(result.eigenvalues) < 10 and len(result.residuals) == len(result.eigenvalues)
+    for lam in result.eigenvalues[result.converged]:
+        assert np.min(np.abs(dense - lam)) <= 1e-8 * np.abs(dense).max()
+
+
 def test_bad_arguments_are_refused():
     game, batch = problems.dirac()
     op = krylov.AppliedUpdate(methods.get("jare", gamma=1.0), game, batch)
