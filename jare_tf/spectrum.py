@@ -23,8 +23,9 @@ with `eigenvalues` ([re, im] pairs), `zeta`, `tau` and `eta_max` (null where inf
 
 --workdir analyses a trained image run instead: its checkpoint (--step, default the latest) is loaded into the
 run's own models, and the top --k eigenvalues of the Jacobian of the directions its method applies on that
-step's minibatch (a lazy method's averaged over its cycle of k iterations: the exact method's) come from Krylov iterations on the matrix-free operator (jare_tf/analysis/krylov.py), each with
-its residual; ζ and η_max are over the converged ones, τ is not given (it needs the smallest eigenvalues).
+step's minibatch (a lazy method's averaged over its cycle of k iterations: the exact method's) come from Krylov
+iterations on the matrix-free operator (jare_tf/analysis/krylov.py), each with its residual; ζ and η_max are
+over the converged ones, τ is not given (it needs the smallest eigenvalues).
 """
 
 import json
@@ -173,20 +174,12 @@ def linear_gaussian_game(family: str):
 
 
 def sec6_checks(spec, method, eigenvalues: np.ndarray) -> dict:
-    """Lemma 3 (SimGD's blocks against eq. 9), Theorem 4 (SimGD's eigenvalues), the extreme cases and, for JARE,
-    Theorem 5's limit at this γ (analysis/general_gans.py)."""
-    from jare_tf.analysis import general_gans, jacobian
-    game, batch = spec.game()
-    simgd = jacobian.vector_field_jacobian(methods.get("gan"), game, batch)
-    p, q = spec.lemma3_formulas()
-    ptp = p.T @ p
-    n, m = spec.sizes
-    out = {"generator_parameters": n, "discriminator_parameters": m,
-           "lemma3_relative_error": general_gans.lemma3_errors(simgd, p, q),
-           "theorem4": general_gans.theorem4_violation(np.linalg.eigvals(simgd), q, ptp),
-           "rank_p": int(np.linalg.matrix_rank(p)),
-           "extreme_cases": general_gans.extreme_cases(q, ptp)}
+    """Lemma 3, Theorem 4 and the extreme cases (general_gans.simgd_checks) and, for JARE, Theorem 5's limit at
+    this γ."""
+    from jare_tf.analysis import general_gans
+    out = general_gans.simgd_checks(spec)
     if method.name == "jare" and FLAGS.gamma > 0 and not FLAGS["every"].present:
+        p, q = spec.lemma3_formulas()
         out["theorem5_relative_error"] = general_gans.theorem5_error(
             eigenvalues, FLAGS.gamma, general_gans.theorem5_limit(p, q))
     return out

@@ -272,6 +272,23 @@ def theorem4_violation(eigenvalues: np.ndarray, q: np.ndarray, ptp: np.ndarray,
             "a1_range": [float(q_lo), float(q_hi)], "a2_range": [float(p_lo), float(p_hi)]}
 
 
+def simgd_checks(spec: LinearGaussian) -> Dict[str, object]:
+    """Lemma 3 (the autodiff SimGD Jacobian's blocks against eq. 9), Theorem 4 (its eigenvalues), rank P and the
+    extreme cases of one game: what jare-spectrum --problem=linear_gaussian prints and the toy report tabulates."""
+    from jare_tf import methods
+    from jare_tf.analysis import jacobian
+    game, batch = spec.game()
+    simgd = jacobian.vector_field_jacobian(methods.get("gan"), game, batch)
+    p, q = spec.lemma3_formulas()
+    ptp = p.T @ p
+    n, m = spec.sizes
+    return {"generator_parameters": n, "discriminator_parameters": m,
+            "lemma3_relative_error": lemma3_errors(simgd, p, q),
+            "theorem4": theorem4_violation(np.linalg.eigvals(simgd), q, ptp),
+            "rank_p": int(np.linalg.matrix_rank(p)),
+            "extreme_cases": extreme_cases(q, ptp)}
+
+
 def theorem5_limit(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """λ(A)/γ as γ → ∞ for JARE (Appendix E.3): the eigenvalues of −[[PPᵀ, PQ], [0, PᵀP]], i.e. −λ(PPᵀ) and
     −λ(PᵀP) (block triangular)."""

@@ -626,14 +626,9 @@ class Report:
                        "| game | n (G) | m (D) | rank P | Lemma 3: max block error (relative) | Theorem 4: largest "
                        "violation | zero eigenvalues (n − rank P) | λ(Q) | λ(PᵀP) |", "|---|---|---|---|---|---|---|---|---|"]
         for label, kwargs in self.SEC6_GAMES.items():
-            spec = general_gans.LinearGaussian(**kwargs)
-            game, batch = spec.game()
-            a = jacobian.vector_field_jacobian(simgd, game, batch)
-            p, q = spec.lemma3_formulas()
-            n, m = spec.sizes
-            errors = general_gans.lemma3_errors(a, p, q)
-            t4 = general_gans.theorem4_violation(np.linalg.eigvals(a), q, p.T @ p)
-            rank = int(np.linalg.matrix_rank(p))
+            checks = general_gans.simgd_checks(general_gans.LinearGaussian(**kwargs))
+            n, m, rank = checks["generator_parameters"], checks["discriminator_parameters"], checks["rank_p"]
+            errors, t4 = checks["lemma3_relative_error"], checks["theorem4"]
             self.lines.append(
                 f"| {label} | {n} | {m} | {rank} | {max(errors.values()):.1e} | {t4['violation']:.1e} | "
                 f"{t4['zero_eigenvalues']} ({n - rank}) | [{fmt(t4['a1_range'][0])}, {fmt(t4['a1_range'][1])}] | "

@@ -19,6 +19,7 @@ from typing import Callable, Dict, Optional
 
 import numpy as np
 import tensorflow as tf
+from scipy.sparse.linalg import ArpackError
 
 from jare_tf import settings
 from jare_tf.analysis import jacobian, spectrum
@@ -29,7 +30,7 @@ from jare_tf.training import optimizers
 from jare_tf.training.toy_settings import SETTINGS
 from jare_tf.training.updater import NON_FINITE, Updater
 from jare_tf.training.workdir import (NonFiniteError, disk_full, is_out_of_space, make_workdir, read_json,
-                                     save_config, write_config_text, write_json, write_npz)
+                                     read_npz, save_config, write_config_text, write_json, write_npz)
 from jare_tf.training.workdir_lock import WorkdirLock
 
 
@@ -81,19 +82,18 @@ class ToyRun:
     def load_parameters(self, workdir: str) -> None:
         """Set the game's variables from a finished run's parameters.npz (this run's config must built it)."""
         path = os.path.join(workdir, PARAMETERS)
-        if not os.path.exists(path):
+        if not tf.io.gfile.exists(path):
             raise ValueError(f"--workdir={workdir} has no {PARAMETERS}: the run has not finished (run its "
                              f"jare-train command again to finish it), or was made before toy runs saved their "
                              f"parameters (train it again with --overwrite).")
-        with np.load(path) as saved:
-            variables = dict(self._all_variables())
-            if sorted(saved.files) != sorted(variables):
-                raise ValueError(f"{path} holds {sorted(saved.files)}, but the run's config builds "
-                                 f"{sorted(variables)}.")
-            for key, v in variables.items():
-                if saved[key].shape != tuple(v.shape):
-                    raise ValueError(f"{path}: {key} has shape {saved[key].shape}, the run's model {v.shape}.")
-                v.assign(saved[key])
+        saved = read_npz(path)
+        variables = dict(self._all_variables())
+        if sorted(saved) != sorted(variables):
+            raise ValueError(f"{path} holds {sorted(saved)}, but the run's config builds {sorted(variables)}.")
+        for key, v in variables.items():
+            if saved[key].shape != tuple(v.shape):
+                raise ValueError(f"{path}: {key} has shape {saved[key].shape}, the run's model {v.shape}.")
+            v.assign(saved[key])
 
     def _all_variables(self):
         """(key, variable) for every variable of both players; keys are unique (layer paths are not)."""
@@ -188,7 +188,6 @@ class ToyRun:
                 except ValueError:                   # numpy's eigensolver refuses a non-finite Jacobian
                     bad = "the game Jacobian"
             elif spectrum_now:                       # too large for a dense Jacobian: Krylov (analysis/krylov.py)
-                from scipy.sparse.linalg import ArpackError
                 try:
                     scalars, result = self.krylov_spectrum(step)
                     values.update({k: _finite_or_none(v) for k, v in scalars.items()})

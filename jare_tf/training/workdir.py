@@ -56,22 +56,30 @@ class Preempted(RuntimeError):
     """SIGTERM arrived; a checkpoint of the current step was written first."""
 
 
-def write_json(path: str, payload) -> None:
-    """Write JSON atomically (write a temporary file, then rename), never with NaN/Infinity tokens."""
-    tmp = f"{path}.tmp"
-    text = json.dumps(payload, indent=2, allow_nan=False) + "\n"
-    with tf.io.gfile.GFile(tmp, "w") as f:
-        f.write(text)
-    tf.io.gfile.rename(tmp, path, overwrite=True)
-
-def write_npz(path: str, arrays: Dict[str, np.ndarray]) -> None:
-    """np.savez atomically (a temporary file, then rename), local or gs://."""
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+def _write_atomically(path: str, data: bytes) -> None:
+    """A temporary file, then rename: a reader never sees half a file (local or gs://)."""
     tmp = f"{path}.tmp"
     with tf.io.gfile.GFile(tmp, "wb") as f:
-        f.write(buffer.getvalue())
+        f.write(data)
     tf.io.gfile.rename(tmp, path, overwrite=True)
+
+
+def write_json(path: str, payload) -> None:
+    """Write JSON atomically, never with NaN/Infinity tokens."""
+    _write_atomically(path, (json.dumps(payload, indent=2, allow_nan=False) + "\n").encode("utf-8"))
+
+
+def write_npz(path: str, arrays: Dict[str, np.ndarray]) -> None:
+    """np.savez atomically."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    _write_atomically(path, buffer.getvalue())
+
+
+def read_npz(path: str) -> Dict[str, np.ndarray]:
+    """What write_npz wrote (local or gs://)."""
+    with tf.io.gfile.GFile(path, "rb") as f, np.load(io.BytesIO(f.read())) as saved:
+        return {key: saved[key] for key in saved.files}
 
 
 def make_workdir(workdir: str) -> None:
