@@ -38,6 +38,7 @@ import tensorflow as tf  # noqa: E402
 from jare_tf import methods, settings  # noqa: E402
 from jare_tf.analysis import closed_forms, general_gans, jacobian, krylov, problems, spectrum  # noqa: E402
 from jare_tf.evaluation import plots, toy_metrics  # noqa: E402
+from jare_tf.training import run_spectrum  # noqa: E402
 from jare_tf.training.toy_trainer import ToyRun  # noqa: E402
 
 SECTIONS = ("fig1", "fig5", "fig6", "fig2", "fig7", "fig8", "dirac", "nk", "lazy", "numerics", "sec6")
@@ -171,9 +172,7 @@ def lazy_verdict(title: str, broken, eta: float) -> str:
 def numerics_spectra(workdir: str, k: int):
     """(all eigenvalues of the dense J, the top-k Krylov spectrum) of a finished toy run's applied update at its
     last step, both through the same matrix-free operator."""
-    run = ToyRun.finished(workdir)
-    op = krylov.AppliedUpdate(run.method, run.game, run.final_batch(),
-                              step_size=float(run.config.optimizer.d["learning_rate"]))
+    op = run_spectrum.operator_at(workdir)[0]
     return np.linalg.eigvals(op.dense()), krylov.eigenvalues(op, k=k)
 
 

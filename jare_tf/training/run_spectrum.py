@@ -14,6 +14,21 @@ def of_workdir(workdir: str, step, k: int, which: str, dense: bool = False) -> d
     minibatch of the step analysed, with their residuals and the cost: an image run at one of its checkpoints,
     a toy run at its last step (parameters.npz). dense: also the dense spectrum of the same operator."""
     from jare_tf.analysis import krylov
+    op, at, source, stored = operator_at(workdir, step)
+    result = krylov.eigenvalues(op, k=k, which=which)
+    out = dict(result.to_json(), workdir=workdir, checkpoint=source, step=at, method=stored["method"],
+               setting=stored.get("setting"), parameters=op.n, k=len(result.eigenvalues), k_asked=k, which=which,
+               operator="matrix_free(applied update)")
+    if dense:
+        out.update(dense_comparison(op, result, which))
+    return out
+
+
+def operator_at(workdir: str, step=None):
+    """(the matrix-free operator of the run's applied update at `step`, the step, the checkpoint or parameters
+    file it comes from, the stored config.json). Multi-stage methods take the discriminator's learning rate as
+    their plain step, as the trainers' logged spectra do."""
+    from jare_tf.analysis import krylov
     from jare_tf.training.workdir import read_json
     path = os.path.join(workdir, "config.json")
     if not os.path.isdir(workdir):
@@ -32,13 +47,7 @@ def of_workdir(workdir: str, step, k: int, which: str, dense: bool = False) -> d
     else:
         run, batch, at, source = _image_run_at(workdir, config, method, step)
     op = krylov.AppliedUpdate(run.method, run.game, batch, step_size=float(config.optimizer.d["learning_rate"]))
-    result = krylov.eigenvalues(op, k=k, which=which)
-    out = dict(result.to_json(), workdir=workdir, checkpoint=source, step=at, method=method,
-               setting=stored.get("setting"), parameters=op.n, k=len(result.eigenvalues), k_asked=k, which=which,
-               operator="matrix_free(applied update)")
-    if dense:
-        out.update(dense_comparison(op, result, which))
-    return out
+    return op, at, source, stored
 
 
 def dense_comparison(op, result, which: str) -> dict:
