@@ -31,7 +31,7 @@ flags.DEFINE_list("only", None, "toy: sections to run (default: all); fashion_mn
                   "train and score now (e.g. C,jare).")
 flags.DEFINE_string("report_dir", "docs/results", "Where the report (<report>.md) and its figures (<report>/) go.")
 flags.DEFINE_string("workdir", "/tmp/jare_reproduce", "Where each run's TensorBoard events and metrics go.")
-flags.DEFINE_enum("grid", "default", ["default", "full", "lazy"], "fashion_mnist: default (C, D, E × gan, sngan, "
+flags.DEFINE_enum("grid", "default", ["default", "full", "lazy", "pilot"], "fashion_mnist: default (C, D, E × gan, sngan, "
                   "conopt, jare × 1 seed × 500 iterations at 5× the learning rates, 2 CPU cores), full (A–F × 3 seeds "
                   "× 20,000, for GPUs) or lazy (C × jare, jare:every=4 in the default's protocol; "
                   "docs/results/fashion_mnist_lazy.md).")

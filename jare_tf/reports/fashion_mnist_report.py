@@ -57,6 +57,10 @@ class Grid:
 #: default: what two CPU cores finish in under an hour (measured in the report). full: the settings' own learning
 #: rates, longer, all settings and 3 seeds: for GPUs.
 GRIDS = {
+    # Issue 24's pilot: plain GAN on setting C at the setting's own learning rate (Adam 1e-4), long enough to see
+    # whether and when it learns; the grid's protocol is chosen from its curves.
+    "pilot": Grid(("C",), ("gan",), (1, 2, 3), 3000, 250, 5000, report="fashion_mnist_pilot",
+                  title="Fashion-MNIST, setting C: the pilot that chooses the grid's protocol (plain GAN, Adam 1e-4)"),
     "default": Grid(("C", "D", "E"), METHODS, (1,), 500, 100, 5000, lr_scale=5.0),
     "full": Grid(IMAGE_SETTINGS, METHODS, (1, 2, 3), 20000, 2000, 10000),
     # Issue 16's lazy regularisation on real images: JARE with its regulariser on one iteration in 4 (weight 4γ),
