@@ -303,7 +303,9 @@ class Method(abc.ABC):
         if self.required_family is not None and game.family != self.required_family:
             raise ValueError(
                 f"--method={self.name} is defined for the {self.required_family!r} loss family, but the game "
-                f"uses {game.family!r}; set the setting's loss family to {self.required_family!r}.")
+                f"uses {game.family!r}: build the Game with family={self.required_family!r} "
+                f"(Game(generator, discriminator, family={self.required_family!r})), or on a setting pass "
+                f"--config.game.family={self.required_family}.")
 
 
 _REGISTRY: Dict[str, Type[Method]] = {}

@@ -3,25 +3,35 @@ of overriding train_step, with the algorithm kept out of it).
 
 One `train_step` is one iteration of the method: the Updater applies each stage's directions with each player's
 own optimizer. The input pipeline delivers, per step, `Updater.batches_per_step()` minibatches stacked on a
-leading axis (AltGD's stages each see a fresh one), together with the method's own random inputs
-(`Method.sample_inputs`, keyed by seed and step). Under tf.distribute each replica receives its slice of that
-global batch (`distribute.per_replica_dataset`), so the step is a pure function of the checkpointed state and
-the step number on any number of replicas.
+leading axis (AltGD's stages each see a fresh one), each with "real" and "z". The method's own inputs
+(`Method.sample_inputs`: WGAN-GP's α, instance noise; `Method.iteration_inputs`: lazy regularisation's iteration
+number) may come with them, as the package's trainers deliver them; on one device, those a minibatch lacks are
+drawn here from (seed, iteration, k), so a pipeline of {"real", "z"} trains every method. Under tf.distribute
+each replica receives its slice of the global batch (`distribute.per_replica_dataset`), and the method's inputs
+must come from the pipeline, drawn for the global batch (a replica drawing its own would repeat its
+neighbours' noise); so the step is a pure function of the checkpointed state and the step number on any number
+of replicas.
 """
 
 import keras
 import tensorflow as tf
 
+from jare_tf.data.synthetic import step_seed
 from jare_tf.games.game import Game, Players
 from jare_tf.methods import base
+from jare_tf.training import distribute
 from jare_tf.training.updater import NON_FINITE, Updater
+
+#: What every minibatch holds: real samples and latents, each with the example axis first.
+BATCH_KEYS = ("real", "z")
 
 
 class GANModel(keras.Model):
     def __init__(self, game: Game, method: base.Method, optimizers: Players,
-                 reducer: base.VectorReducer = base.LOCAL):
+                 reducer: base.VectorReducer = base.LOCAL, seed: int = 0):
+        """`seed` keys the method's own inputs that a minibatch lacks (drawn per iteration and minibatch)."""
         super().__init__(name="gan")
-        self.game, self.method = game, method
+        self.game, self.method, self.seed = game, method, seed
         self.generator, self.discriminator = game.generator, game.discriminator
         self.g_optimizer, self.d_optimizer = optimizers
         self.updater = Updater(method, game, optimizers, reducer)
@@ -36,10 +46,45 @@ class GANModel(keras.Model):
     def call(self, z, training=False):
         return self.generator(z, training=True)
 
+    def check_inputs(self, element_spec) -> None:
+        """Refuse, before anything is traced, a dataset whose elements lack "real" or "z", or, under several
+        replicas, the method's own inputs (which cannot be drawn per replica: the module docstring)."""
+        keys = sorted(element_spec) if isinstance(element_spec, dict) else None
+        missing = [key for key in BATCH_KEYS if keys is None or key not in keys]
+        if missing:
+            raise ValueError(f"GANModel.fit: the dataset's elements lack {missing}; each element is a dict with "
+                             f"{list(BATCH_KEYS)}, each [K, B, ...] for the K = {self.updater.batches_per_step()} "
+                             f"minibatches of an iteration (got {keys if keys is not None else element_spec}).")
+        replicas = self.distribute_strategy.num_replicas_in_sync
+        if replicas == 1:
+            return
+        probe = {key: tf.zeros([d or 1 for d in spec.shape[1:]], spec.dtype) for key, spec in element_spec.items()}
+        own = dict(self.method.sample_inputs(probe, tf.constant([0, 0], tf.int32)),
+                   **self.method.iteration_inputs(probe, 0))
+        lacking = sorted(key for key in own if key not in keys)
+        if lacking:
+            raise ValueError(
+                f"GANModel.fit: --method={self.method.name} needs {lacking} in every minibatch, and under "
+                f"{replicas} replicas they must be drawn for the global batch in the input pipeline: map each "
+                f"global minibatch b of iteration `step` to dict(b, **method.sample_inputs(b, seed), "
+                f"**method.iteration_inputs(b, step)) before distributing it (as "
+                f"jare_tf.training.image_trainer.with_method_inputs does).")
+
     def train_step(self, data):
-        scalars = self.updater.step(lambda k: {key: value[k] for key, value in data.items()})
+        scalars = self.updater.step(lambda k: self.method_inputs({key: value[k] for key, value in data.items()}, k))
         self.iteration.assign_add(1)
         return scalars
+
+    def method_inputs(self, batch, k: int):
+        """`batch` (the k-th minibatch of this iteration) with the method's own inputs it lacks, drawn from
+        (seed, iteration, k); on several replicas they must come from the pipeline (the module docstring)."""
+        own = dict(self.method.sample_inputs(batch, step_seed(self.seed, self.iteration, k)),
+                   **self.method.iteration_inputs(batch, self.iteration))
+        missing = sorted(key for key in own if key not in batch)
+        if missing and distribute.num_replicas() > 1:     # a pipeline `fit` did not see (check_inputs)
+            raise ValueError(f"GANModel: --method={self.method.name} needs {missing} in every minibatch; under "
+                             f"several replicas the input pipeline must supply them (GANModel.check_inputs).")
+        return dict(batch, **{key: own[key] for key in missing})
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         """Nothing to build: the players and optimizers are built at construction. (Keras' version draws a batch
@@ -51,6 +96,8 @@ class GANModel(keras.Model):
         if epochs != 1 or steps_per_epoch is None or steps_per_epoch < 1:
             raise ValueError(f"GANModel.fit trains one epoch of steps_per_epoch >= 1 iterations; got "
                              f"epochs={epochs}, steps_per_epoch={steps_per_epoch}.")
+        if isinstance(x, tf.data.Dataset):
+            self.check_inputs(x.element_spec)
         self.stop_step.assign(self.iteration + steps_per_epoch)
         return super().fit(x, steps_per_epoch=steps_per_epoch, epochs=1, **kwargs)
 
