@@ -1,8 +1,19 @@
 """Where a result was made: the machine and the source version that report headers and benchmark records name."""
 
+import hashlib
 import os
 import platform
 import subprocess
+
+#: The source that computes a run's trajectory: the configs, the game, the update rules, the players, the data,
+#: and the step (GANModel, the Updater, the optimizers, the replica reductions). A stored result records the
+#: sha256 of these files (`training_code_sha256`), so results made by other numerics are never mixed silently.
+#: Outside it: the orchestration around the step (image_trainer.py's loop, checkpoints, summaries; resume is
+#: tested to be exact), flag parsing (settings.py: the resolved config is stored with each result instead),
+#: scoring (each score carries its classifier's sha256) and the reports.
+TRAINING_CODE = ("configs", "jare_tf/games", "jare_tf/methods", "jare_tf/models", "jare_tf/data",
+                 "jare_tf/training/gan_model.py", "jare_tf/training/updater.py", "jare_tf/training/optimizers.py",
+                 "jare_tf/training/distribute.py")
 
 
 def machine() -> str:
@@ -44,3 +55,31 @@ def source_version() -> str:
     except (OSError, subprocess.CalledProcessError):
         commit = "not a git checkout"
     return f"jare_tf {version}, commit {commit}"
+
+
+def _package_files():
+    """{"jare_tf/…py" or "configs/…py": path} of the installed package (editable or wheel alike)."""
+    import jare_tf
+    import jare_tf.configs
+    files = {}
+    for prefix, root in (("jare_tf", os.path.dirname(jare_tf.__file__)),
+                         ("configs", os.path.dirname(jare_tf.configs.__file__))):
+        for folder, dirs, names in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not (prefix == "jare_tf" and d == "configs"))
+            for name in names:
+                if name.endswith(".py"):
+                    path = os.path.join(folder, name)
+                    files[f"{prefix}/{os.path.relpath(path, root)}".replace(os.sep, "/")] = path
+    return files
+
+
+def training_code_sha256() -> str:
+    """sha256 over the names and bytes of the TRAINING_CODE files, in sorted order."""
+    digest = hashlib.sha256()
+    for name, path in sorted(_package_files().items()):
+        if any(name == entry or name.startswith(entry + "/") for entry in TRAINING_CODE):
+            with open(path, "rb") as f:
+                content = f.read()
+            digest.update(f"{name}\0{len(content)}\0".encode())
+            digest.update(content)
+    return digest.hexdigest()

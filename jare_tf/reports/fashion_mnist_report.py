@@ -149,6 +149,25 @@ class Report:
                 "timing": _read(os.path.join(workdir, "reproduce_timing.json"),
                                 {"train_seconds": 0.0, "eval_seconds": 0.0})}
 
+    def check_training_code(self, workdir: str, started: bool) -> None:
+        """A run is trained by one training code from start to end: its workdir records the code's sha256 and
+        commit when it starts (training_code.json), and a continuation by other code is refused."""
+        path = os.path.join(workdir, "training_code.json")
+        current = {"training_code_sha256": provenance.training_code_sha256(), "source": provenance.source_version()}
+        recorded = _read(path, None)
+        if recorded is None:
+            if started:
+                raise ValueError(f"{workdir} has checkpoints but no training_code.json: the code that started it "
+                                 f"is unknown, so it cannot be continued into a stored result; remove the folder "
+                                 f"to train the run again.")
+            os.makedirs(workdir, exist_ok=True)
+            write_json(path, current)
+        elif recorded["training_code_sha256"] != current["training_code_sha256"]:
+            raise ValueError(f"{workdir} was started by other training code ({recorded['source']}, sha256 "
+                             f"{recorded['training_code_sha256'][:12]}…) than this ({current['source']}, "
+                             f"{current['training_code_sha256'][:12]}…); finish it with that code, or remove the "
+                             f"folder to train the run again with this one.")
+
     def run(self, setting: str, method: str, seed: int, classifier) -> Dict[str, object]:
         """Train (or resume) one run to the grid's last step and score its checkpoints not yet scored."""
         from jare_tf.training.image_trainer import ImageRun
@@ -161,6 +180,7 @@ class Report:
         settings.set_method_options(config, name, options)
         latest = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
         if "failed" not in timing and (latest is None or checkpoint_step(latest) < self.grid.steps):
+            self.check_training_code(workdir, started=latest is not None)
             self.log(f"[{setting} {method} seed {seed}] training to step {self.grid.steps} in {workdir} ...")
             start = time.perf_counter()
             try:
