@@ -132,7 +132,9 @@ def main(argv):
                     if step not in done:
                         r = evaluator.evaluate(step, path)
                         print(f"step {step}: IS {r['is_mean']:.3f} ± {r['is_std']:.3f}, FID {r['fid']:.3f}, "
-                              f"KID {r['kid_mean']:.5f} ({protocol.name}, {r['provenance']['classifier']})",
+                              f"KID {r['kid_mean']:.5f}, precision {r['precision']:.3f}, recall {r['recall']:.3f}, "
+                              f"density {r['density']:.3f}, coverage {r['coverage']:.3f} ({protocol.name}, "
+                              f"{r['provenance']['classifier']})",
                               flush=True)
                 if not FLAGS.follow:
                     if not found:

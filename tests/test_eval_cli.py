@@ -41,6 +41,8 @@ def test_eval_all_checkpoints_with_provenance(trained, tmp_path):
         p = r["provenance"]
         assert len(p["network_sha256"]) == 64 and p["resize"] == "tf2_bilinear"
         assert (p["n_real"], p["n_fake_is"], p["n_fake_fid"], p["seed"]) == (128, 192, 192, 0)
+        assert (p["manifold_n_real"], p["manifold_n_fake"]) == (128, 128)       # as many fakes as stored reals
+        assert all(0.0 <= r[key] <= 1.0 for key in ("precision", "recall", "coverage")) and r["density"] >= 0.0
         assert os.path.getsize(trained / "eval" / f"samples_{r['step']:07d}.png") > 100
     assert any(f.startswith("events") for f in os.listdir(trained / "eval"))
     assert len(os.listdir(tmp_path)) == 1                     # one cached real-statistics file

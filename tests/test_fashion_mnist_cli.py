@@ -34,6 +34,13 @@ def test_train_then_evaluate_on_fashion_mnist(tmp_path, fashion_mnist_data_dir, 
     p = records[1]["provenance"]
     assert p["network_sha256"] == fashion_mnist_cache["classifier"].sha256 and p["classifier_test_accuracy"] >= 0.85
     assert p["resize"] == "none" and p["reference_split"] == "fashion_mnist/train" and p["n_real"] == 60000
+    # Mode coverage beside FID, on 2,000 fakes and as many stored real features, and the class histogram.
+    assert (p["precision_recall_k"], p["density_coverage_k"], p["manifold_n_real"], p["manifold_n_fake"]) == (
+        3, 5, 2000, 2000)
+    for r in records:
+        assert all(0.0 <= r[key] <= 1.0 for key in ("precision", "recall", "coverage")) and r["density"] >= 0.0
+        assert len(r["class_histogram"]) == 10 and sum(r["class_histogram"]) == 2000
+    assert records[1]["coverage"] > records[0]["coverage"]       # training reaches more of the real manifold
 
 
 def test_unknown_dataset_is_refused_with_the_valid_names(tmp_path):

@@ -1,5 +1,7 @@
-"""Evaluate the checkpoints of a training workdir: IS, FID and KID with provenance, written to eval.json,
-TensorBoard (`workdir/eval`) and a PNG sample sheet per checkpoint.
+"""Evaluate the checkpoints of a training workdir: IS, FID and KID, improved precision and recall, density and
+coverage (`manifold_metrics`, on as many fakes as the stored real features: min(n_fake, 10,000)), and for a
+classifier of at most MAX_HISTOGRAM_CLASSES classes the histogram of the classes it assigns to the samples, with
+provenance, written to eval.json, TensorBoard (`workdir/eval`) and a PNG sample sheet per checkpoint.
 
 Protocols (FID numbers are only comparable within one: the network, the sample counts, the reference split and
 the resize filter all move CIFAR-10 FID by several points):
@@ -21,13 +23,16 @@ import numpy as np
 import tensorflow as tf
 
 from jare_tf.data import images
-from jare_tf.evaluation import image_metrics, run_config
+from jare_tf.evaluation import image_metrics, manifold_metrics, run_config
 from jare_tf.evaluation.classifier import Classifier
 from jare_tf.models import architectures
 from jare_tf.training.image_trainer import sample_grid
 from jare_tf.training.workdir import read_json, write_json
 
 SAMPLE_BATCH = 64
+#: A class histogram is recorded for classifiers with at most this many classes (the domain classifiers; not
+#: Inception's 1,008).
+MAX_HISTOGRAM_CLASSES = 100
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,15 +135,22 @@ class Evaluator:
             key, lambda: image_metrics.activations(self.classifier, real_batches())["pool"], self.stats_dir)
         fid_pool = fake["pool"][: p.fid_fake or p.n_fake]
         fake_stats = image_metrics.statistics(fid_pool)
+        n_manifold = min(len(real["kid_pool"]), len(fid_pool))
         record = {"step": step, "checkpoint": path, "protocol": p.name,
                   **image_metrics.inception_score(fake["logits"], p.splits),
                   "fid": image_metrics.fid_from_statistics(real["mu"], real["sigma"], fake_stats["mu"],
                                                            fake_stats["sigma"]),
                   **image_metrics.kid(real["kid_pool"], fid_pool[: image_metrics.KID_REAL_ACTIVATIONS]),
+                  **manifold_metrics.manifold_metrics(real["kid_pool"][:n_manifold], fid_pool[:n_manifold]),
+                  **(manifold_metrics.class_histogram(fake["logits"])
+                     if fake["logits"].shape[1] <= MAX_HISTOGRAM_CLASSES else {}),
                   "provenance": {"classifier": self.classifier.name, "network_sha256": self.classifier.sha256,
                                  **self.classifier.provenance, "resize": resize, "n_real": n_real, "n_fake_is": p.n_fake,
                                  "n_fake_fid": len(fid_pool), "is_splits": p.splits, "is_uint8": p.is_uint8,
-                                 "reference_split": f"{dataset}/train", "seed": self.seed}}
+                                 "reference_split": f"{dataset}/train", "seed": self.seed,
+                                 "precision_recall_k": manifold_metrics.PR_K,
+                                 "density_coverage_k": manifold_metrics.DC_K, "manifold_n_real": n_manifold,
+                                 "manifold_n_fake": n_manifold}}
         # The sample sheet and the summaries come first and the eval.json record last: a checkpoint counts as
         # evaluated only once its record is written, so a kill at any point here leaves it to be redone whole.
         grid = sample_grid(tf.concat(list(self.fake_batches(SAMPLE_BATCH)), axis=0))
@@ -147,7 +159,7 @@ class Evaluator:
         tf.io.write_file(sheet + ".tmp", tf.io.encode_png(tf.cast(tf.round(grid[0] * 255.0), tf.uint8)))
         tf.io.gfile.rename(sheet + ".tmp", sheet, overwrite=True)
         with self.writer.as_default(step=step):
-            for name in ("is_mean", "fid", "kid_mean"):
+            for name in ("is_mean", "fid", "kid_mean", "precision", "recall", "density", "coverage"):
                 tf.summary.scalar(f"{p.name}/{name}", record[name])
             tf.summary.image("samples", grid)
         self.writer.flush()
