@@ -117,14 +117,23 @@ COMMANDS = {"jare-train": "--setting", "jare-eval": "--classifier", "jare-spectr
             "jare-reproduce": "--grid", "jare-prepare": "--source", "jare-bench": "--methods"}
 
 
-@pytest.mark.parametrize("command, flag", [(c, "--help") for c in sorted(COMMANDS)] + [("jare-train", "--helpshort")])
-def test_installed_commands_show_their_examples_and_flags(command, flag):
+@pytest.mark.parametrize("command, flag", [(c, f) for c in sorted(COMMANDS) for f in ("--help", "--helpfull")]
+                         + [("jare-train", "--helpshort"), ("jare-train", "-?")])
+def test_installed_commands_show_their_examples_and_flags_and_exit_0(command, flag):
+    """absl ends its help with status 1, which stops `jare-train --help && …` and `set -e` scripts."""
     script = os.path.join(os.path.dirname(sys.executable), command)
     proc = subprocess.run([script, flag], capture_output=True, text=True, timeout=300,
                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
-    out = proc.stdout + proc.stderr      # (absl ends --help with exit status 1)
-    assert f"{command} " in out and COMMANDS[command] in out and "Traceback" not in out, out[-2000:]
-    assert len(out.splitlines()) > 15
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr[-2000:]
+    assert f"{command} " in proc.stdout and COMMANDS[command] in proc.stdout and len(proc.stdout.splitlines()) > 15
+
+
+def test_a_flag_error_still_exits_1_and_helpxml_exits_0():
+    script = os.path.join(os.path.dirname(sys.executable), "jare-spectrum")
+    proc = subprocess.run([script, "--no_such_flag"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1 and "Unknown command line flag 'no_such_flag'" in proc.stderr
+    proc = subprocess.run([script, "--helpxml"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.startswith("<?xml")
 
 
 def test_helpfull_shows_the_config_default_as_the_overrides_that_set_it():
