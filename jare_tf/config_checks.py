@@ -1,9 +1,12 @@
 """Every number of a run's config checked before anything is built: finite where it must be, positive where it
 must be, whole where it must be, with the flag that sets it in the message (the shortcut the user typed, such
-as --num_steps, or --config.<path>). Needs no TensorFlow, so a bad value costs a tenth of a second."""
+as --num_steps, or --config.<path>); and the names a config holds (its dataset, the options of the method that
+plays it, a method the setting cannot run), each refused with the flag and the closest valid names. Needs no
+TensorFlow, so a bad value costs a tenth of a second."""
 
+import difflib
 import math
-from typing import Dict, Iterable
+from typing import Dict, Iterable, Sequence
 
 from jare_tf.configs import dotted
 
@@ -17,6 +20,29 @@ NON_NEGATIVE = {"num_steps", "gamma", "image_every", "sample_every", "spectrum_e
 BELOW_ONE = {"beta_1", "beta_2"}
 #: Keras counts steps, and TensorFlow many shapes, in 32-bit integers: larger values cannot be trained.
 MAX_STEPS = 2 ** 31 - 1
+
+#: The datasets --config.dataset names: the keys of jare_tf.data.images.DATASETS, which imports TensorFlow
+#: (tests/test_errors_before_tensorflow.py keeps the two equal).
+DATASETS = ("cifar10", "celeb_a", "imagenet2012", "fashion_mnist")
+#: The options each built-in method's constructor takes: settings.option_names, which imports every method and
+#: so TensorFlow (tests/test_errors_before_tensorflow.py keeps the two equal).
+METHOD_OPTIONS = {
+    "altgd": ("n_d", "n_g", "order", "g_beta1"),
+    "conopt": ("gamma", "hvp", "every"),
+    "disc_only": ("gamma", "hvp", "every"),
+    "extrapolation": ("gamma",),
+    "gan": (),
+    "gen_only": ("gamma", "hvp", "every"),
+    "instance_noise": ("std", "num_draws"),
+    "jare": ("gamma", "hvp", "every"),
+    "r1": ("gamma", "every"),
+    "r2": ("gamma", "every"),
+    "sngan": (),
+    "wgan": ("clip", "n_d"),
+    "wgan_gp": ("gamma", "target", "epsilon", "n_d", "every"),
+}
+#: Methods whose discriminator is spectrally normalised, which only the image settings' architectures provide.
+IMAGE_ONLY_METHODS = ("sngan",)
 
 
 def _number(flag: str, v: object, positive: bool, non_negative: bool) -> bool:
@@ -57,3 +83,29 @@ def check(config_dict: Dict, shortcuts: Iterable[str] = ()) -> None:
             if key in ("num_steps", "checkpoint_every", "log_every", "batch_size") and v > MAX_STEPS:
                 raise ValueError(f"{flag}={v}: must be at most {MAX_STEPS} (TensorFlow counts steps and "
                                  f"shapes in 32-bit integers here).")
+
+
+def did_you_mean(word: str, valid: Sequence[str]) -> str:
+    """" (did you mean 'x'?)" with the valid names closest to a mistyped `word`; empty when none is close."""
+    close = difflib.get_close_matches(word, list(valid), n=2)
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+
+
+def check_names(config_dict: Dict, method: str, toy: bool) -> None:
+    """Raise ValueError naming the flag when the config's dataset is unknown, when it gives `method` an option
+    the method does not take (a built-in method's; others are checked when the method is built), or when
+    `method` needs an image architecture and the setting is a toy one (`toy`)."""
+    dataset = config_dict.get("dataset")
+    if dataset is not None and dataset not in DATASETS:
+        raise ValueError(f"Unknown --config.dataset={dataset!r}{did_you_mean(str(dataset), DATASETS)}; valid "
+                         f"datasets: {', '.join(DATASETS)}.")
+    accepted = METHOD_OPTIONS.get(method)
+    given = config_dict.get("method", {}).get("options", {}).get(method) or {}
+    for key in sorted(given) if accepted is not None else ():
+        if key not in accepted:
+            raise ValueError(f"--config.method.options.{method}.{key}: --method={method} has no option {key!r}"
+                             f"{did_you_mean(key, accepted)}; its options: {', '.join(accepted) or 'none'}.")
+    if toy and method in IMAGE_ONLY_METHODS:
+        raise ValueError(f"--method={method} needs a spectrally normalised discriminator, which only the image "
+                         f"settings' architectures have; on --setting={config_dict.get('setting')} train another "
+                         f"method, or {method} on an image setting (A–F).")

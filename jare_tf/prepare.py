@@ -16,7 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import flags  # noqa: E402
 
-from jare_tf import cli  # noqa: E402
+from jare_tf import cli, config_checks  # noqa: E402
 
 from jare_tf.data import fashion_mnist  # noqa: E402
 
@@ -29,7 +29,14 @@ PREPARERS = {"fashion_mnist": fashion_mnist.prepare}
 
 def main(argv):
     if len(argv) != 2 or argv[1] not in PREPARERS:
-        print(f"usage: jare-prepare {{{'|'.join(PREPARERS)}}} [--data_dir=DIR] [--source=DIR]  (CIFAR-10, CelebA "
+        if len(argv) == 1:
+            problem = "name the dataset to prepare"
+        elif len(argv) == 2:
+            problem = f"unknown dataset {argv[1]!r}{config_checks.did_you_mean(argv[1], PREPARERS)}"
+        else:
+            problem = f"unexpected arguments {argv[2:]} (one dataset at a time)"
+        print(f"jare-prepare: error: {problem}; jare-prepare prepares: {', '.join(PREPARERS)}.\n"
+              f"usage: jare-prepare {{{'|'.join(PREPARERS)}}} [--data_dir=DIR] [--source=DIR]  (CIFAR-10, CelebA "
               f"and ImageNet: tfds build <name> --data_dir=DIR)", file=sys.stderr)
         return 2
     try:

@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import flags  # noqa: E402
 
-from jare_tf import cli  # noqa: E402
+from jare_tf import cli, config_checks  # noqa: E402
 
 flags.DEFINE_list("only", None, "toy: sections to run (default: all); fashion_mnist: settings and methods to "
                   "train and score now (e.g. C,jare).")
@@ -43,7 +43,14 @@ REPORTS = ("toy", "fashion_mnist")
 
 def main(argv):
     if len(argv) != 2 or argv[1] not in REPORTS:
-        print(f"usage: jare-reproduce {{{'|'.join(REPORTS)}}} [--only=...] [--report_dir=...] [--workdir=...]",
+        if len(argv) == 1:
+            problem = "name the report to make"
+        elif len(argv) == 2:
+            problem = f"unknown report {argv[1]!r}{config_checks.did_you_mean(argv[1], REPORTS)}"
+        else:
+            problem = f"unexpected arguments {argv[2:]} (one report at a time)"
+        print(f"jare-reproduce: error: {problem}; valid reports: {', '.join(REPORTS)}.\n"
+              f"usage: jare-reproduce {{{'|'.join(REPORTS)}}} [--only=...] [--report_dir=...] [--workdir=...]",
               file=sys.stderr)
         return 2
     if FLAGS["only"].present and not FLAGS.only:

@@ -80,8 +80,9 @@ def main(argv):
         return 2
     # Names and paths are checked before TensorFlow is imported (seconds of CPU, a minute on a busy machine).
     if FLAGS.method not in methods.names():
-        print(f"jare-train: error: unknown --method={FLAGS.method!r}; valid methods: {', '.join(methods.names())}.",
-              file=sys.stderr)
+        print(f"jare-train: error: unknown --method={FLAGS.method!r}"
+              f"{config_checks.did_you_mean(FLAGS.method, methods.names())}; valid methods: "
+              f"{', '.join(methods.names())}.", file=sys.stderr)
         return 2
     if os.path.isfile(FLAGS.workdir):
         print(f"jare-train: error: --workdir={FLAGS.workdir} is a file; pass a folder (it is created when missing).",
@@ -96,22 +97,21 @@ def main(argv):
             config[name] = FLAGS[name].value
     try:
         config_checks.check(config.to_dict(), [n for n in SHORTCUTS if FLAGS[n].value is not None])
+        config_checks.check_names(config.to_dict(), FLAGS.method, config.setting in TOY_SETTINGS)
+        if config.setting in TOY_SETTINGS and (FLAGS.strategy != "default" or FLAGS.num_cpu_devices != 1
+                                               or FLAGS.tpu):
+            raise ValueError(f"--setting={FLAGS.setting} is a toy setting and runs on one device; "
+                             f"--strategy, --tpu and --num_cpu_devices apply to the image settings.")
     except ValueError as e:
         print(f"jare-train: error: {e}", file=sys.stderr)
         return 2
-    # Only for options the method takes (a mistyped one is refused, by name, when the run builds the method).
-    warning = (settings.unregularised_warning(config, FLAGS.method)
-               if not settings.unknown_options(FLAGS.method, settings.method_options(config, FLAGS.method))[0]
-               else None)
+    warning = settings.unregularised_warning(config, FLAGS.method)
     if warning:
         print(f"jare-train: warning: {warning}", file=sys.stderr)
     from jare_tf.training.workdir import DiskFull, NonFiniteError, Preempted
     from jare_tf.training.workdir_lock import WorkdirBusy
     try:
         if config.setting in TOY_SETTINGS:
-            if FLAGS.strategy != "default" or FLAGS.num_cpu_devices != 1 or FLAGS.tpu:
-                raise ValueError(f"--setting={FLAGS.setting} is a toy setting and runs on one device; "
-                                 f"--strategy, --tpu and --num_cpu_devices apply to the image settings.")
             from jare_tf.training.toy_trainer import ToyRun
             result = ToyRun(config, FLAGS.method).train(FLAGS.workdir, overwrite=FLAGS.overwrite)
         else:
@@ -140,9 +140,27 @@ def main(argv):
     return 0
 
 
+def check_option_flags(argv, method: str) -> None:
+    """A method option given as a flag of its own (`--gamma=5`, as jare-spectrum takes it) is refused with the
+    key that sets it here; absl would refuse it as an unknown flag, with no hint."""
+    options = {option for names in config_checks.METHOD_OPTIONS.values() for option in names}
+    for arg in argv[1:]:
+        if arg == "--":
+            break
+        name, given, value = arg.lstrip("-").partition("=")
+        if not arg.startswith("-") or name not in options or name in FLAGS:
+            continue
+        takes = config_checks.METHOD_OPTIONS.get(method, ())
+        here = (f"here --config.method.options.{method}.{name}={value if given else '<value>'}" if name in takes
+                else f"--method={method} has no {name}; its options: {', '.join(takes) or 'none'}")
+        raise ValueError(f"--{name} is not a jare-train flag: {'γ' if name == 'gamma' else name} is an option of "
+                         f"each method, set with --config.method.options.<method>.{name}=<value> ({here}).")
+
+
 def run():
     setting = _flag_from_argv(sys.argv, "setting")
     try:
+        check_option_flags(sys.argv, _flag_from_argv(sys.argv, "method"))
         config = settings.load(setting)
         settings.add_method_options(sys.argv, config)
         settings.check_overrides(sys.argv, config, _flag_from_argv(sys.argv, "method"))

@@ -18,7 +18,8 @@ def no_tensorflow(tmp_path_factory):
 
 
 @pytest.mark.parametrize("module, args, message", [
-    ("jare_tf.train", ["--setting=C", "--method=jaer", "--workdir=W"], "unknown --method='jaer'"),
+    ("jare_tf.train", ["--setting=C", "--method=jaer", "--workdir=W"],
+     "unknown --method='jaer' (did you mean 'jare'?)"),
     ("jare_tf.train", ["--setting=Z", "--workdir=W"], "Unknown --setting='Z'"),
     ("jare_tf.train", ["--setting=C", "--workdir=FILE"], "is a file"),
     ("jare_tf.train", ["--setting=mog", "--workdir=FILE"], "is a file"),
@@ -69,6 +70,25 @@ def no_tensorflow(tmp_path_factory):
     ("jare_tf.spectrum", ["isotropic"], "unexpected arguments ['isotropic']"),
     ("jare_tf.evaluate", ["--workdir=MISSING", "latest"], "unexpected arguments ['latest']"),
     ("jare_tf.bench", ["--fake_data", "--report", "--report_path=FILE/speed.md"], "cannot be written"),
+    # Names a config holds, each with the flag and the closest valid names.
+    ("jare_tf.train", ["--setting=C", "--config.dataset=fashon_mnist", "--workdir=W"],
+     "Unknown --config.dataset='fashon_mnist' (did you mean 'fashion_mnist'?); valid datasets: cifar10, celeb_a"),
+    ("jare_tf.train", ["--setting=isotropic", "--config.method.options.jare.gama=5", "--workdir=W"],
+     "--config.method.options.jare.gama: --method=jare has no option 'gama' (did you mean 'gamma'?); its "
+     "options: gamma, hvp, every."),
+    ("jare_tf.train", ["--setting=C", "--method=altgd", "--config.method.options.altgd.nd=5", "--workdir=W"],
+     "has no option 'nd' (did you mean 'n_d'?)"),
+    ("jare_tf.train", ["--setting=isotropic", "--method=sngan", "--workdir=W"],
+     "--method=sngan needs a spectrally normalised discriminator"),
+    ("jare_tf.train", ["--setting=mog", "--strategy=mirrored", "--workdir=W"], "is a toy setting"),
+    # A method option as a flag of its own gets the key that sets it (absl: "Unknown command line flag").
+    ("jare_tf.train", ["--gamma=5", "--workdir=W"], "--gamma is not a jare-train flag: γ is an option of each "
+     "method, set with --config.method.options.<method>.gamma=<value> (here --config.method.options.jare.gamma=5)"),
+    ("jare_tf.train", ["--method=wgan", "--every", "4", "--workdir=W"], "--method=wgan has no every"),
+    ("jare_tf.reproduce", ["toyy"], "unknown report 'toyy' (did you mean 'toy'?); valid reports: toy, fashion_mnist"),
+    ("jare_tf.reproduce", [], "name the report to make; valid reports: toy, fashion_mnist"),
+    ("jare_tf.prepare", ["fashion_mnst"], "unknown dataset 'fashion_mnst' (did you mean 'fashion_mnist'?); "
+     "jare-prepare prepares: fashion_mnist"),
 ])
 def test_the_error_comes_before_the_tensorflow_import(module, args, message, no_tensorflow, tmp_path):
     (tmp_path / "FILE").write_text("not a folder")
@@ -92,3 +112,17 @@ def test_the_stand_in_really_stops_a_command_that_needs_tensorflow(no_tensorflow
     proc = subprocess.run([sys.executable, "-c", "import jare_tf.training.workdir"], capture_output=True, text=True,
                           env=env, timeout=120)
     assert proc.returncode != 0 and "tensorflow was imported" in proc.stderr
+
+
+def test_the_names_checked_before_tensorflow_are_the_packages_own():
+    """config_checks holds the datasets, the methods' options and the image-only methods without importing
+    TensorFlow; they must be those of the data module and of the methods' constructors."""
+    from jare_tf import config_checks, methods, settings
+    from jare_tf.data import images
+    assert config_checks.DATASETS == tuple(images.DATASETS)
+    assert sorted(config_checks.METHOD_OPTIONS) == methods.names()
+    for name in methods.names():
+        accepted, any_other = settings.option_names(name)
+        assert config_checks.METHOD_OPTIONS[name] == tuple(accepted) and not any_other, name
+    assert set(config_checks.IMAGE_ONLY_METHODS) == {
+        name for name in methods.names() if methods.method_class(name).spectral_norm_discriminator}

@@ -149,7 +149,7 @@ def test_helpfull_shows_the_config_default_as_the_overrides_that_set_it():
 
 def test_reproduce_rejects_unknown_reports_and_sections(tmp_path):
     proc = run("jare_tf.reproduce", "cifar")
-    assert proc.returncode == 2 and "usage" in proc.stderr
+    assert proc.returncode == 2 and "unknown report 'cifar'" in proc.stderr and "usage" in proc.stderr
     proc = run("jare_tf.reproduce", "toy", "--only=fig9", f"--report_dir={tmp_path}")
     assert proc.returncode == 2 and "unknown section" in proc.stderr
 
