@@ -135,8 +135,10 @@ def main(argv):
     except Preempted as e:
         print(f"jare-train: {e}", file=sys.stderr)
         return 143
-    print(f"Done in {result['seconds']:.1f} s. Metrics: {os.path.join(FLAGS.workdir, 'metrics.json')}; "
-          f"TensorBoard: tensorboard --logdir {FLAGS.workdir}")
+    done = ("Already finished: the saved results are returned, nothing was trained." if result["already_finished"]
+            else f"Done in {result['seconds']:.1f} s.")
+    print(f"{done} Metrics: {os.path.join(FLAGS.workdir, 'metrics.json')}; TensorBoard: tensorboard --logdir "
+          f"{FLAGS.workdir}")
     return 0
 
 

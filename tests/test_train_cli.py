@@ -47,6 +47,7 @@ def test_image_training_from_the_command_line_resumes(tmp_path):
     events = sorted(os.listdir(workdir / "train"))
     proc = run("jare_tf.train", *args, "--num_steps=6")                 # finished: its results stay
     assert proc.returncode == 0 and "results are kept" in proc.stdout
+    assert "Already finished" in proc.stdout and "Done in" not in proc.stdout
     assert json.load(open(workdir / "metrics.json")) == metrics and sorted(os.listdir(workdir / "train")) == events
 
 

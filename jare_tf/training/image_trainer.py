@@ -259,7 +259,9 @@ class ImageRun:
     def train(self, workdir: str, log: Callable[[str], None] = print, verbose: int = 1,
               overwrite: bool = False) -> Dict[str, object]:
         """Train (or resume) to config.num_steps; verbose=1 prints `Progress` to stdout, 0 prints nothing. The
-        chief holds the workdir's lock throughout (workdir_lock: a second run there stops with WorkdirBusy)."""
+        chief holds the workdir's lock throughout (workdir_lock: a second run there stops with WorkdirBusy). The
+        result is the final step and losses with `seconds` (of this call's training) and `already_finished`
+        (True when the run was finished before and its saved metrics were returned)."""
         make_workdir(workdir)
         with WorkdirLock(workdir, log, enabled=distribute.is_chief(self.strategy)):
             try:
@@ -312,7 +314,7 @@ class ImageRun:
             # A finished run run again: its results stay as they are (no new events file, no rewritten metrics).
             log(f"The run in {workdir} is finished (step {start} of {c.num_steps}); its results are kept. Raise "
                 f"--num_steps to extend it.")
-            return dict(read_json(metrics_path), seconds=0.0)
+            return dict(read_json(metrics_path), seconds=0.0, already_finished=True)
         coarse = [f"{name}={c[name]}" for name in ("checkpoint_every", "log_every", "sample_every", "spectrum_every")
                   if c.get(name, 0) and c[name] % c.steps_per_execution]
         if coarse and chief:
@@ -349,4 +351,4 @@ class ImageRun:
         if chief:
             write_json(metrics_path,
                        {k: v for k, v in final.items() if not isinstance(v, float) or math.isfinite(v)})
-        return dict(final, seconds=seconds)
+        return dict(final, seconds=seconds, already_finished=False)

@@ -143,7 +143,9 @@ class ToyRun:
         return spectrum.analyse(a)
 
     def train(self, workdir: str, log: Callable[[str], None] = print, overwrite: bool = False) -> Dict[str, object]:
-        """Train to config.num_steps, or return a finished run's saved results; holds the workdir's lock."""
+        """Train to config.num_steps, or return a finished run's saved results; holds the workdir's lock. The
+        result is the final metrics with `seconds` (of training; a finished run's saved time) and
+        `already_finished` (True when the saved results were returned and nothing was trained)."""
         make_workdir(workdir)
         with WorkdirLock(workdir, log):
             try:
@@ -166,8 +168,8 @@ class ToyRun:
             if saved.get("step") == c.num_steps:
                 # Toy runs keep no checkpoints: a finished run's saved result is its result; another
                 # --num_steps trains again from step 0.
-                log(f"[{name}] finished in {workdir} ({c.num_steps} steps); its saved results are kept.")
-                return dict(saved, seconds=saved.get("train_seconds", 0.0))
+                log(f"[{name}] the run in {workdir} is finished ({c.num_steps} steps); its saved results are kept.")
+                return dict(saved, seconds=saved.get("train_seconds", 0.0), already_finished=True)
         writer = tf.summary.create_file_writer(os.path.join(workdir, "train"))
         write_config_text(writer, resolved, 0)
         history = defaultdict(list)
@@ -238,4 +240,4 @@ class ToyRun:
         write_json(os.path.join(workdir, "history.json"), dict(history))
         self.save_parameters(workdir)
         write_json(metrics_path, dict(final, train_seconds=seconds))    # metrics last: it marks the run finished
-        return dict(final, seconds=seconds)
+        return dict(final, seconds=seconds, already_finished=False)
