@@ -21,14 +21,43 @@ def load(setting: str) -> ml_collections.ConfigDict:
     return importlib.import_module(f"jare_tf.configs.{name}").get_config()
 
 
-def from_saved(stored: Dict[str, object]) -> Tuple[ml_collections.ConfigDict, str]:
-    """(config, method name) from a workdir's config.json, which is the setting's config with `method` replaced
-    by the method's name, its options beside it (`method_options`) and the loss family it trained with."""
+def run_config(config: ml_collections.ConfigDict, method: str, family: str) -> Dict[str, object]:
+    """What a workdir's config.json (and every checkpoint) stores of a run: its config under the keys the
+    overrides use (`--config.method.options.jare.gamma=5` is `method.options.jare.gamma`), where `method` holds
+    the method trained (`method.name`, from --method) and only its options (the other methods' do not reach the
+    run), `game.family` is the loss family it trained with (a method may require one, as the WGAN methods do),
+    and `resolved_method_options` beside them is every option the method was built with, its defaults included."""
+    stored = config.to_dict()
+    options = method_options(config, method)
+    stored["method"] = {"name": method, "options": {method: options}}
+    stored["game"] = dict(stored["game"], family=family)
+    stored["resolved_method_options"] = resolved_options(method, options)
+    return stored
+
+
+def upgraded(stored: Dict[str, object]) -> Dict[str, object]:
+    """A stored config in run_config's shape. Workdirs and checkpoints written before it stored `method` as the
+    name with its options in a top-level `method_options` and the trained loss family in a top-level `family`;
+    such a config is converted (so those runs resume and are compared key by key), a current one is returned
+    as it is."""
+    if not isinstance(stored.get("method"), str):
+        return stored
     stored = dict(stored)
-    method = stored["method"]
-    stored["method"] = {"options": {method: stored.pop("method_options")}}
-    stored.pop("family", None)
-    return ml_collections.ConfigDict(stored), method
+    method, options, family = stored.pop("method"), stored.pop("method_options", {}), stored.pop("family", None)
+    stored["method"] = {"name": method, "options": {method: options}}
+    if family is not None:
+        stored["game"] = dict(stored.get("game", {}), family=family)
+    stored["resolved_method_options"] = resolved_options(method, options)
+    return stored
+
+
+def from_saved(stored: Dict[str, object]) -> Tuple[ml_collections.ConfigDict, str]:
+    """(config, method name) from a workdir's config.json (run_config's shape, or the earlier one)."""
+    stored = dict(upgraded(stored))
+    method = stored.pop("method")
+    stored.pop("resolved_method_options")
+    stored["method"] = {"options": method["options"]}
+    return ml_collections.ConfigDict(stored), method["name"]
 
 
 def image_game(config: ml_collections.ConfigDict, method):
@@ -168,6 +197,16 @@ def option_names(method: str) -> Tuple[List[str], bool]:
     accepted = [p for p in parameters if p != "self" and (p != "gamma" or cls.uses_gamma)
                 and parameters[p].kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)]
     return accepted, any(p.kind == p.VAR_KEYWORD for p in parameters.values())
+
+
+def resolved_options(method: str, given: Dict[str, object]) -> Dict[str, object]:
+    """Every option `method` is built with from the options `given`: theirs, and its constructor's defaults for
+    the others."""
+    from jare_tf import methods
+    parameters = inspect.signature(methods.method_class(method).__init__).parameters
+    resolved = {name: parameters[name].default for name in option_names(method)[0]
+                if parameters[name].default is not inspect.Parameter.empty}
+    return dict(resolved, **given)
 
 
 def unknown_options(method: str, given) -> Tuple[List[str], List[str]]:

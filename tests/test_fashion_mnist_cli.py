@@ -66,7 +66,7 @@ def test_report_on_a_tiny_grid_resumes_and_keeps_finished_runs(tmp_path, fashion
         assert os.path.getsize(tmp_path / "report" / "tiny" / name) > 1000
     run_dir = tmp_path / "runs" / "C_jare_every2_seed1"
     saved = json.load(open(run_dir / "config.json"))
-    assert saved["method"] == "jare" and saved["method_options"]["every"] == 2
+    assert saved["method"]["name"] == "jare" and saved["method"]["options"]["jare"]["every"] == 2
     assert [r["step"] for r in json.load(open(run_dir / "eval.json"))] == [0, 10, 20]
     timing = json.load(open(run_dir / "reproduce_timing.json"))
     report.write()                                                 # again: nothing retrained or rescored

@@ -22,8 +22,10 @@ def test_train_writes_config_events_and_metrics_with_overrides(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert ("jare-train: warning: --config.method.options.jare.gamma sets an option of jare, but --method=r1 is "
             "trained") in proc.stderr                      # another method's option: run, but say it does nothing
-    config = json.load(open(workdir / "config.json"))
-    assert config["num_steps"] == 30 and config["seed"] == 3 and config["method_options"]["gamma"] == 1.5
+    config = json.load(open(workdir / "config.json"))      # the overrides' keys; only the trained method's options
+    assert config["num_steps"] == 30 and config["seed"] == 3
+    assert config["method"] == {"name": "r1", "options": {"r1": {"gamma": 1.5}}}
+    assert config["resolved_method_options"] == {"gamma": 1.5, "every": 1} and "family" not in config
     metrics = json.load(open(workdir / "metrics.json"))
     assert metrics["step"] == 30 and set(metrics) >= {"distance", "distance_ratio", "tail_mean_ratio"}
     assert any(name.startswith("events") for name in os.listdir(workdir / "train"))

@@ -284,8 +284,7 @@ class ImageRun:
         chief = distribute.is_chief(self.strategy)
         checkpoints = os.path.join(workdir, "checkpoints")
         scratch = None if chief else os.path.join(workdir, f"worker-{distribute.worker_id(self.strategy)}.tmp")
-        config = dict(c.to_dict(), method=self.method.name, family=self.game.family,
-                      method_options=settings.method_options(c, self.method.name))
+        config = settings.run_config(c, self.method.name, self.game.family)
         # The config stored in the newest checkpoint that has one: it recreates a lost config.json, and a
         # command with other experiment values is refused against it as against config.json (resume.py).
         if chief:

@@ -16,7 +16,7 @@ def of_workdir(workdir: str, step, k: int, which: str, dense: bool = False) -> d
     from jare_tf.analysis import krylov
     op, at, source, stored = operator_at(workdir, step)
     result = krylov.eigenvalues(op, k=k, which=which)
-    out = dict(result.to_json(), workdir=workdir, checkpoint=source, step=at, method=stored["method"],
+    out = dict(result.to_json(), workdir=workdir, checkpoint=source, step=at, method=stored["method"]["name"],
                setting=stored.get("setting"), parameters=op.n, k=len(result.eigenvalues), k_asked=k, which=which,
                operator="matrix_free(applied update)")
     if dense:
@@ -26,8 +26,8 @@ def of_workdir(workdir: str, step, k: int, which: str, dense: bool = False) -> d
 
 def operator_at(workdir: str, step=None):
     """(the matrix-free operator of the run's applied update at `step`, the step, the checkpoint or parameters
-    file it comes from, the stored config.json). Multi-stage methods take the discriminator's learning rate as
-    their plain step, as the trainers' logged spectra do."""
+    file it comes from, the stored config.json in settings.run_config's shape). Multi-stage methods take the
+    discriminator's learning rate as their plain step, as the trainers' logged spectra do."""
     from jare_tf.analysis import krylov
     from jare_tf.training.workdir import read_json
     path = os.path.join(workdir, "config.json")
@@ -35,7 +35,7 @@ def operator_at(workdir: str, step=None):
         raise ValueError(f"--workdir={workdir} does not exist (or is not a folder).")
     if not os.path.exists(path):
         raise ValueError(f"--workdir={workdir} has no config.json: not a jare-train workdir.")
-    stored = dict(read_json(path))
+    stored = settings.upgraded(read_json(path))
     config, method = settings.from_saved(stored)
     if "architecture" not in stored:
         from jare_tf.training.toy_trainer import ToyRun

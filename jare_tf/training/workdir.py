@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 from typing import Dict, Optional
 
+from jare_tf import settings
 from jare_tf.configs import dotted
 
 
@@ -119,8 +120,9 @@ def save_config(workdir: str, config: Dict[str, object], overwrite: bool, write:
     the refusal happens, so every worker stops, not just the chief."""
     path = os.path.join(workdir, "config.json")
     new = json.loads(json.dumps(config))
-    saved = [read_json(path)] if tf.io.gfile.exists(path) else []
-    saved += [checkpointed] if checkpointed is not None else []
+    # A config stored in the shape of an earlier version is compared (and then rewritten) in the current one.
+    saved = [settings.upgraded(read_json(path))] if tf.io.gfile.exists(path) else []
+    saved += [settings.upgraded(checkpointed)] if checkpointed is not None else []
     differ, shown = [], ""
     for old in saved:
         a, b = dotted(old), dotted(new)

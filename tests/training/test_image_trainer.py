@@ -10,6 +10,7 @@ import tensorflow_datasets as tfds
 
 from jare_tf import methods, settings
 from jare_tf.data import images
+from jare_tf.training import resume
 from jare_tf.training.image_trainer import ImageRun
 
 
@@ -60,6 +61,27 @@ def test_a_resumed_run_ends_with_the_parameters_of_an_uninterrupted_one(method, 
     np.testing.assert_allclose(flat_params(second), flat_params(straight), rtol=0, atol=1e-6)
     # Both optimizers' state was restored too: their iteration counters match.
     assert int(second.model.d_optimizer.iterations.numpy()) == int(straight.model.d_optimizer.iterations.numpy())
+
+
+def test_a_run_stored_in_the_earlier_config_shape_resumes(tmp_path, monkeypatch):
+    """config.json and the checkpoints of earlier versions held `method` as the name, `method_options` and a
+    top-level `family`: such a run resumes (compared key by key in the new shape), and both are then written in
+    the new one."""
+    def earlier_shape(config, method, family):
+        return dict(config.to_dict(), method=method, family=family,
+                    method_options=settings.method_options(config, method))
+
+    workdir = str(tmp_path / "run")
+    with monkeypatch.context() as patch:
+        patch.setattr(settings, "run_config", earlier_shape)
+        ImageRun(tiny("C", num_steps=2), "jare").train(workdir, log=lambda s: None, verbose=0)
+    assert json.load(open(tmp_path / "run" / "config.json"))["method_options"]["gamma"] == 100.0
+    messages = []
+    result = ImageRun(tiny("C", num_steps=4), "jare").train(workdir, log=messages.append, verbose=0)
+    assert result["step"] == 4 and any("Resuming" in m and "step 2" in m for m in messages), messages
+    saved = json.load(open(tmp_path / "run" / "config.json"))
+    assert saved["method"]["options"]["jare"]["gamma"] == 100.0 and "method_options" not in saved
+    assert resume.stored_config(tf.train.latest_checkpoint(tmp_path / "run" / "checkpoints")) == saved
 
 
 def test_tfds_pipeline_on_mock_data(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from jare_tf import methods, settings
-from jare_tf.configs import TOY_SETTINGS
+from jare_tf.configs import TOY_SETTINGS, dotted
 from jare_tf.training.toy_trainer import ToyRun
 
 TOY_METHODS = [m for m in methods.names() if m != "sngan"]
@@ -43,7 +43,7 @@ def test_every_method_trains_on_every_toy_setting(setting, tmp_path):
         metrics = json.load(open(os.path.join(workdir, "metrics.json")))
         assert all(np.isfinite(v) for v in metrics.values() if isinstance(v, float)), (method, metrics)
         saved = json.load(open(os.path.join(workdir, "config.json")))
-        assert saved["method"] == method and saved["setting"] == setting
+        assert saved["method"]["name"] == method and saved["setting"] == setting
         assert os.listdir(os.path.join(workdir, "train"))     # TensorBoard events
         history = json.load(open(os.path.join(workdir, "history.json")))
         assert history["step"] == [0, 2, 4]
@@ -174,5 +174,49 @@ def test_the_resolved_config_is_tensorboard_text(tmp_path):
              for name in os.listdir(workdir / "train")
              for event in tf.compat.v1.train.summary_iterator(str(workdir / "train" / name))
              for v in event.summary.value if v.tag == "config"]
-    assert len(texts) == 1 and '"setting": "dirac"' in texts[0] and '"method": "r1"' in texts[0]
-    assert json.loads("\n".join(line[4:] for line in texts[0].splitlines()))["method_options"] == {"gamma": 0.3}
+    assert len(texts) == 1 and '"setting": "dirac"' in texts[0] and '"name": "r1"' in texts[0]
+    shown = json.loads("\n".join(line[4:] for line in texts[0].splitlines()))
+    assert shown["method"] == {"name": "r1", "options": {"r1": {"gamma": 0.3}}}
+    assert shown["resolved_method_options"] == {"gamma": 0.3, "every": 1}
+
+
+def earlier_shape(config, method, family):
+    """config.json as versions before settings.run_config wrote it: `method` the name, its options in
+    `method_options`, the trained loss family in a top-level `family`."""
+    return dict(config.to_dict(), method=method, family=family, method_options=settings.method_options(config, method))
+
+
+def test_config_json_is_in_the_shape_of_the_flags(tmp_path):
+    """--config.method.options.wgan.clip=0.5 is stored at method.options.wgan.clip, only the trained method's
+    options are kept, game.family is the family the run trained with (WGAN's), and nothing sits beside it."""
+    config = short_config("isotropic")
+    config.method.options["wgan"] = {"clip": 0.5}
+    ToyRun(config, "wgan").train(str(tmp_path / "run"), log=lambda s: None)
+    saved = json.load(open(tmp_path / "run" / "config.json"))
+    flat = dotted(saved)
+    assert flat["method.options.wgan.clip"] == 0.5 and flat["method.name"] == "wgan"
+    assert flat["game.family"] == "wgan" and "family" not in saved and "method_options" not in saved
+    assert not any(key.startswith("method.options.jare") for key in flat)
+    assert saved["resolved_method_options"] == {"clip": 0.5, "n_d": 1}
+    config_back, method = settings.from_saved(saved)
+    assert method == "wgan" and config_back.method.options.wgan.clip == 0.5
+
+
+def test_a_workdir_in_the_earlier_config_shape_is_still_recognised_and_refused_by_key(tmp_path, monkeypatch):
+    workdir = str(tmp_path / "dirac_jare")
+    with monkeypatch.context() as patch:
+        patch.setattr(settings, "run_config", earlier_shape)
+        ToyRun(short_config("dirac"), "jare").train(workdir, log=lambda s: None)
+    assert json.load(open(os.path.join(workdir, "config.json")))["method"] == "jare"        # the earlier shape
+    again = ToyRun(short_config("dirac"), "jare").train(workdir, log=lambda s: None)
+    assert again["already_finished"] and again["step"] == 4
+    saved = json.load(open(os.path.join(workdir, "config.json")))                           # rewritten in the new one
+    assert saved["method"]["name"] == "jare" and "family" not in saved and "method_options" not in saved
+    assert ToyRun.finished(workdir).method.name == "jare"
+    other = short_config("dirac")
+    other.method.options.jare.gamma = 5.0
+    with monkeypatch.context() as patch:
+        patch.setattr(settings, "run_config", earlier_shape)
+        ToyRun(short_config("dirac"), "jare").train(str(tmp_path / "old"), log=lambda s: None)
+    with pytest.raises(ValueError, match=r"method\.options\.jare\.gamma: 1\.0 -> 5\.0"):
+        ToyRun(other, "jare").train(str(tmp_path / "old"), log=lambda s: None)
