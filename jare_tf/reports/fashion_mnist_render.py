@@ -3,9 +3,9 @@ same markdown and figures byte for byte, on any machine, without TensorFlow or a
 
 What a run's outcome is (stated in the report, applied to every seed):
 * diverged — training stopped at a non-finite value (its scores are those of its last finite checkpoint);
-* stalled — otherwise, its final FID is above STALLED_RATIO × its step-0 FID (the untrained generator's);
 * collapsed — otherwise, the classes the domain classifier assigns to its final samples have an effective number
-  (exp of the histogram's entropy) below COLLAPSED_CLASSES of 10 (the training split: 10.0);
+  (exp of the histogram's entropy) below COLLAPSED_CLASSES of 10 (the training split: 10.0), whatever its FID;
+* stalled — otherwise, its final FID is above STALLED_RATIO × its step-0 FID (the untrained generator's);
 * learned — otherwise.
 Differences between methods "exceed the seed-to-seed spread" when Welch's t-test on the per-seed final FIDs gives
 p < SIGNIFICANCE.
@@ -44,10 +44,10 @@ def outcome(run: Dict[str, object]) -> str:
     records = run["records"]
     if "failed" in run["timing"]:
         return "diverged"
-    if records[-1]["fid"] > STALLED_RATIO * records[0]["fid"]:
-        return "stalled"
     if "class_histogram" in records[-1] and effective_classes(records[-1]["class_histogram"]) < COLLAPSED_CLASSES:
         return "collapsed"
+    if records[-1]["fid"] > STALLED_RATIO * records[0]["fid"]:
+        return "stalled"
     return "learned"
 
 
@@ -87,6 +87,8 @@ class Page:
     n_fake: int
     lr_scale: float
     pilot: bool
+    #: A pilot's page: the protocol the grid was given from it, and why (fashion_mnist_report.PILOT_DECISION).
+    chosen: str = ""
 
 
 class Renderer:
@@ -216,32 +218,44 @@ class Renderer:
         p = self.page
         lengths = sorted({rec["step"] for r in self.runs for rec in r["records"]
                           if rec["step"] >= 2 * p.eval_every and rec["step"] % (2 * p.eval_every) == 0})
-        lines = ["## The pilot: at which length does plain GAN learn steadily?", "",
-                 f"The rule, on every seed: at length L the FID is at most {STALLED_RATIO:g} × its step-0 value "
-                 f"and within {FLAT_FACTOR:g}× the lowest FID the run reached by L (still falling or flat).", "",
-                 "| seed | FID at 0 | " + " | ".join(f"FID at {n} (ratio)" for n in lengths) + " |",
-                 "|---:|---:|" + "---:|" * len(lengths)]
-        for r in self.runs:
-            by_step = {rec["step"]: rec["fid"] for rec in r["records"]}
-            cells = [f"{by_step[n]:.1f} ({by_step[n] / by_step[0]:.2f}){'' if learns_steadily(r['records'], n) else ' ✗'}"
-                     if n in by_step else "–" for n in lengths]
-            lines.append(f"| {r['seed']} | {by_step[0]:.1f} | " + " | ".join(cells) + " |")
-        meets = [n for n in lengths if all(learns_steadily(r["records"], n) for r in self.runs
-                                           if any(rec["step"] == n for rec in r["records"]))
-                 and all(any(rec["step"] == n for rec in r["records"]) for r in self.runs)]
-        lines += ["", "✗: the rule fails at that length for that seed.", ""]
-        lines.append(f"**Shortest length at which every pilot seed meets the rule: {meets[0]} iterations.**"
-                     if meets else "**No length of the pilot meets the rule on every seed.**")
-        lines.append("")
+        lines = ["## The pilot: at which learning rate and length does plain GAN learn steadily?", "",
+                 f"The rule, on every seed of a row: at length L the FID is at most {STALLED_RATIO:g} × its step-0 "
+                 f"value and within {FLAT_FACTOR:g}× the lowest FID the run reached by L (still falling or flat). "
+                 "`lr_scale` multiplies both players' learning rates (Adam 1e-4 on setting C).", "",
+                 "| run | seed | FID at 0 | " + " | ".join(f"FID at {n} (ratio)" for n in lengths) +
+                 " | classes at the end |", "|---|---:|---:|" + "---:|" * len(lengths) + "---:|"]
+        verdicts = []
+        for method in p.methods:
+            runs = [r for r in self.runs if r["method"] == method]
+            for r in runs:
+                by_step = {rec["step"]: rec["fid"] for rec in r["records"]}
+                cells = [f"{by_step[n]:.1f} ({by_step[n] / by_step[0]:.2f})"
+                         + ("" if learns_steadily(r["records"], n) else " ✗") if n in by_step else "–"
+                         for n in lengths]
+                last = r["records"][-1]
+                classes = f"{effective_classes(last['class_histogram']):.1f}" if "class_histogram" in last else "–"
+                lines.append(f"| {method} | {r['seed']} | {by_step[0]:.1f} | " + " | ".join(cells) + f" | {classes} |")
+            if runs:
+                meets = [n for n in lengths if all(any(rec["step"] == n for rec in r["records"])
+                                                   and learns_steadily(r["records"], n) for r in runs)]
+                verdicts.append(f"- `{method}` ({len(runs)} seed{'s' if len(runs) > 1 else ''}): "
+                                + (f"every seed meets the rule from {meets[0]} iterations." if meets else
+                                   "no length of the pilot meets the rule on every seed."))
+        lines += ["", "✗: the rule fails at that length for that seed. Classes: the effective number of classes of "
+                  "the final samples under the domain classifier (10 for the data, 1 when every sample is the same "
+                  "garment).", ""] + verdicts + [""]
+        if p.chosen:
+            lines += [f"**The grid's protocol.** {p.chosen}", ""]
         return lines
 
     def per_run_table(self) -> List[str]:
         majority = self.majority_code()
         lines = ["## Every run", "",
-                 f"Outcome rule: **diverged** if training stopped at a non-finite value; else **stalled** if the "
-                 f"final FID is above {STALLED_RATIO:g} × the step-0 FID; else **collapsed** if the effective number "
-                 f"of classes of the final samples (exp of the entropy of their class histogram; the training "
-                 f"split has 10.0) is below {COLLAPSED_CLASSES:g}; else **learned**.", "",
+                 f"Outcome rule: **diverged** if training stopped at a non-finite value; else **collapsed** if the "
+                 f"effective number of classes of the final samples (exp of the entropy of their class histogram "
+                 f"under the domain classifier; the training split has 10.0) is below {COLLAPSED_CLASSES:g}, "
+                 f"whatever the FID; else **stalled** if the final FID is above {STALLED_RATIO:g} × the step-0 FID; "
+                 f"else **learned**.", "",
                  "| setting | method | seed | FID at 0 | final FID | best FID (step) | IS | KID | precision | recall "
                  "| density | coverage | classes | outcome | train s | commit |",
                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|"]

@@ -80,6 +80,10 @@ GRIDS = {
 }
 
 
+#: What the pilot decided for the default grid, and why (the pilot's page prints it under its measurements).
+PILOT_DECISION = "(to be written from the pilot's measurements)"
+
+
 def grid_flag(grid: Grid) -> str:
     """The --grid flag that makes `grid` ('' for the default)."""
     name = next((k for k, v in GRIDS.items() if v == grid), "default")
@@ -154,7 +158,7 @@ def _read(path: str, default):
 
 def page(grid: Grid) -> Page:
     return Page(grid_flag(grid), grid.title, grid.report, grid.settings, grid.methods, grid.seeds, grid.steps,
-                grid.eval_every, grid.n_fake, grid.lr_scale, grid.pilot)
+                grid.eval_every, grid.n_fake, grid.lr_scale, grid.pilot, PILOT_DECISION if grid.pilot else "")
 
 
 class Report:

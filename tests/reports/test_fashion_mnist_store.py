@@ -128,6 +128,7 @@ def test_outcome_rule_on_constructed_runs():
     assert outcome({"records": records([200.0, 130.0]), "timing": timing}) == "stalled"       # 0.65 × step 0
     one_class = [300] + [0] * 9
     assert outcome({"records": records([200.0, 100.0], one_class), "timing": timing}) == "collapsed"
+    assert outcome({"records": records([200.0, 190.0], one_class), "timing": timing}) == "collapsed"  # any FID
     assert outcome({"records": records([200.0, 100.0]), "timing": dict(timing, failed="non-finite")}) == "diverged"
     assert effective_classes([30] * 10) == pytest.approx(10.0) and effective_classes(one_class) == 1.0
     # The pilot's rule: below 0.6 × step 0 and within 5 % of the run's best at the length looked at.
