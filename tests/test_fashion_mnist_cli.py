@@ -3,6 +3,7 @@ jare-eval with the Fashion-MNIST classifier; and the jare-reproduce fashion_mnis
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -50,28 +51,57 @@ def test_unknown_dataset_is_refused_with_the_valid_names(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-def test_report_on_a_tiny_grid_resumes_and_keeps_finished_runs(tmp_path, fashion_mnist_data_dir,
-                                                               fashion_mnist_cache):
-    # A method label with an option (the lazy grid's `jare:every=4`): lazy JARE regularising every other step.
-    grid = fashion_mnist_report.Grid(("C",), ("jare:every=2",), (1,), 20, 10, 300, report="tiny", title="Tiny")
+def test_report_on_a_tiny_grid_stores_its_runs_and_renders_from_them(tmp_path, fashion_mnist_data_dir,
+                                                                    fashion_mnist_cache):
+    # A method label with a method option (lazy JARE regularising every other step) and a run option (2× the
+    # setting's learning rates).
+    label = "jare:every=2:lr_scale=2"
+    grid = fashion_mnist_report.Grid(("C",), (label,), (1,), 20, 10, 300, report="tiny", title="Tiny")
+    lines = []
     report = fashion_mnist_report.Report(str(tmp_path / "report"), str(tmp_path / "runs"), grid,
                                          fashion_mnist_data_dir, str(tmp_path / "stats"),
                                          os.path.join(fashion_mnist_cache["dir"], "classifiers", "fashion_mnist"),
-                                         log=lambda line: None)
+                                         log=lines.append)
     path = report.write()
     text = open(path).read()
     assert path.endswith("tiny.md") and text.startswith("# Tiny")
-    assert "FID(test split vs training split)" in text and "| C | jare:every=2 | 1 |" in text
-    for name in ("fid_curves.png", "fig3_bars.png", os.path.join("samples", "C_jare_every2_seed1.png")):
-        assert os.path.getsize(tmp_path / "report" / "tiny" / name) > 1000
-    run_dir = tmp_path / "runs" / "C_jare_every2_seed1"
+    assert "FID(test split vs training split)" in text and f"| C | {label} | 1 |" in text
+    figures = tmp_path / "report" / "tiny"
+    for name in ("fid_curves.png", "fig3.png", "class_histograms.png",
+                 os.path.join("samples", "C_jare_every2_lr_scale2_seed1.png")):
+        assert os.path.getsize(figures / name) > 1000
+    run_dir = tmp_path / "runs" / "C_jare_every2_lr_scale2_seed1"
     saved = json.load(open(run_dir / "config.json"))
     assert saved["method"]["name"] == "jare" and saved["method"]["options"]["jare"]["every"] == 2
-    assert [r["step"] for r in json.load(open(run_dir / "eval.json"))] == [0, 10, 20]
+    assert saved["optimizer"]["g"]["learning_rate"] == pytest.approx(2e-4)
+    # The stored record: every scored checkpoint with mode coverage and class histogram, and the training code.
+    stored = [n for n in os.listdir(figures / "runs") if n.startswith("C_jare")]
+    assert len(stored) == 1
+    record = json.load(open(figures / "runs" / stored[0]))
+    assert [r["step"] for r in record["records"]] == [0, 10, 20] and record["protocol"] == grid.protocol()
+    assert all(len(r["class_histogram"]) == 10 and 0 <= r["recall"] <= 1 for r in record["records"])
+    assert record["training_code_sha256"] == json.load(open(run_dir / "training_code.json"))["training_code_sha256"]
     timing = json.load(open(run_dir / "reproduce_timing.json"))
-    report.write()                                                 # again: nothing retrained or rescored
+    report.write()                                                 # again: skipped, nothing retrained or rescored
     assert json.load(open(run_dir / "reproduce_timing.json")) == timing
-    assert len(json.load(open(run_dir / "eval.json"))) == 3
+    assert any(line.startswith("Skipping 1 run(s) stored") for line in lines)
+    assert open(path).read() == text
+    # A fresh clone: the stored records alone, no workdir, no classifier: the same page byte for byte.
+    clone = tmp_path / "clone"
+    shutil.copytree(figures / "runs", clone / "tiny" / "runs")
+    shutil.copytree(figures / "samples", clone / "tiny" / "samples")
+    again = fashion_mnist_report.Report(str(clone), str(tmp_path / "no_runs"), grid, classifier_dir=str(
+        tmp_path / "no_classifier"), log=lambda line: None).write()
+    assert open(again).read() == text and not os.path.exists(tmp_path / "no_classifier")
+    for name in ("fid_curves.png", "fig3.png", "class_histograms.png"):
+        assert (clone / "tiny" / name).read_bytes() == (figures / name).read_bytes()
+    # A workdir started by other training code is not continued into a stored result.
+    other = tmp_path / "runs" / "C_other"
+    os.makedirs(other)
+    json.dump({"training_code_sha256": "0" * 64, "source": "jare_tf 0.1.0, commit 0000000"},
+              open(other / "training_code.json", "w"))
+    with pytest.raises(ValueError, match="started by other training code"):
+        report.check_training_code(str(other), started=True)
 
 
 def test_the_report_header_imports_nothing_that_defines_flags_twice():
