@@ -89,6 +89,8 @@ class Page:
     pilot: bool
     #: A pilot's page: the protocol the grid was given from it, and why (fashion_mnist_report.PILOT_DECISION).
     chosen: str = ""
+    #: A grid's page: where its protocol comes from.
+    origin: str = ""
 
 
 class Renderer:
@@ -170,7 +172,8 @@ class Renderer:
                   "coverage (k = 5) against as many stored real features, and the histogram of the classes the "
                   "classifier assigns to the samples. The network is the package's Fashion-MNIST classifier "
                   "(FID/KID/precision/recall on its 128-d penultimate features, IS and classes from its logits); "
-                  "these are not CIFAR-10 Inception numbers and not comparable with them.", ""]
+                  "these are not CIFAR-10 Inception numbers and not comparable with them."
+                  + (f" {p.origin}" if p.origin else ""), ""]
         classifiers = sorted({(rec["provenance"]["network_sha256"], rec["provenance"]["classifier"],
                                rec["provenance"].get("classifier_test_accuracy"))
                               for r in self.runs for rec in r["records"]})
