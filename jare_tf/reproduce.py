@@ -2,20 +2,23 @@ r"""jare-reproduce: regenerate a results report under docs/results/ from runs it
 
     jare-reproduce toy                                  # everything: docs/results/toy.md and its figures
     jare-reproduce toy --only=fig1 --report_dir=runs/fig1 --workdir=runs/fig1   # one section, elsewhere
-    jare-reproduce fashion_mnist --workdir=runs/repro   # docs/results/fashion_mnist.md (C, D, E; < 1 h on 2 cores)
+    jare-reproduce fashion_mnist --workdir=runs/repro   # docs/results/fashion_mnist.md (C, D, E × 3 seeds; hours)
     jare-reproduce fashion_mnist --only=C,jare,gan      # train/score only these; the report keeps the others
+    jare-reproduce fashion_mnist --grid=pilot           # docs/results/fashion_mnist_pilot.md: GAN on C, 3 step sizes
     jare-reproduce fashion_mnist --grid=full            # A–F × 3 seeds × 20K iterations: for GPUs
     jare-reproduce fashion_mnist --grid=lazy            # docs/results/fashion_mnist_lazy.md: C, jare vs jare:every=4
 
 Sections of `toy`: fig1, fig5, fig6 (isotropic Gaussian, seconds each), fig2, fig7, fig8 (mixture of Gaussians,
 several minutes each on two cores), dirac (Dirac-GAN), nk (Nagarajan & Kolter streamlines), lazy (lazy
-regularisation), numerics (mog_numerics eigenvalues, dense and Krylov). Each section
+regularisation), numerics (mog_numerics eigenvalues, dense and Krylov), sec6 (the general-GAN theory of Sec. 6).
+Each section
 replaces its own part of the report; the others are kept.
 
 `fashion_mnist`: GAN, SN-GAN, ConOpt and JARE on real images across settings (the paper's Fig. 3 at small scale;
 jare_tf/reports/fashion_mnist_report.py). Needs the prepared dataset (apt-get install dataset-fashion-mnist &&
-jare-prepare fashion_mnist). Every run resumes: running the command again continues unfinished runs and
-regenerates the report from the finished ones.
+jare-prepare fashion_mnist). Each finished run is stored as a JSON record under docs/results/<report>/runs/ and the
+report is rendered from the records alone; running the command again skips stored runs, continues unfinished ones
+and renders again (jare_tf/reports/run_store.py).
 """
 
 import os
@@ -32,9 +35,10 @@ flags.DEFINE_list("only", None, "toy: sections to run (default: all); fashion_mn
 flags.DEFINE_string("report_dir", "docs/results", "Where the report (<report>.md) and its figures (<report>/) go.")
 flags.DEFINE_string("workdir", "/tmp/jare_reproduce", "Where each run's TensorBoard events and metrics go.")
 flags.DEFINE_enum("grid", "default", ["default", "full", "lazy", "pilot"], "fashion_mnist: default (C, D, E × gan, sngan, "
-                  "conopt, jare × 1 seed × 500 iterations at 5× the learning rates, 2 CPU cores), full (A–F × 3 seeds "
-                  "× 20,000, for GPUs) or lazy (C × jare, jare:every=4 in the default's protocol; "
-                  "docs/results/fashion_mnist_lazy.md).")
+                  "conopt, jare × 3 seeds × 2,000 iterations at the settings' learning rates; hours of 2 CPU cores, "
+                  "stored run by run), pilot (GAN on C at 1×, 0.5×, 0.25× the learning rate, 3,000 iterations: the "
+                  "protocol's pilot), full (A–F × 3 seeds × 20,000, for GPUs) or lazy (C × jare, jare:every=4, 500 "
+                  "iterations at 5× the learning rates; docs/results/fashion_mnist_lazy.md).")
 flags.DEFINE_string("data_dir", None, "fashion_mnist: TFDS data_dir where it is prepared (default: TFDS').")
 FLAGS = flags.FLAGS
 

@@ -90,7 +90,7 @@ PILOT_DECISION = (
     "or two classes) and its FID stays near the untrained generator's for 3000 iterations. So a protocol in which GAN learns on C cannot "
     "be had by the step size and the length alone on this network and data. The grid therefore uses the paper's "
     "own learning rate, the preferred one, at 2000 iterations, scored every 250 on 5000 samples, 3 seeds: what "
-    "two CPU cores accumulate over a few sittings (about 2 h per seed of C, D and E). It tells a method's failure "
+    "two CPU cores accumulate over a few sittings (about 3.5 h per seed of C, D and E). It tells a method's failure "
     "from the protocol's by two checks that do not rest on GAN: the outcome rule names collapse from the class "
     "histogram instead of leaving it to FID, and the methods that do learn in the same protocol (outcome "
     "'learned' in docs/results/fashion_mnist.md) show that the protocol can produce learning.")
