@@ -10,7 +10,11 @@ import subprocess
 #: sha256 of these files (`training_code_sha256`), so results made by other numerics are never mixed silently.
 #: Outside it: the orchestration around the step (image_trainer.py's loop, checkpoints, summaries; resume is
 #: tested to be exact), flag parsing (settings.py: the resolved config is stored with each result instead),
-#: scoring (each score carries its classifier's sha256) and the reports.
+#: scoring (each score carries its classifier's sha256) and the reports. One caveat, kept on purpose so that
+#: reliability work on the trainer does not void stored results: image_trainer.py also assembles each step's
+#: minibatches (`with_method_inputs`, `ImageRun.global_batches`) from the data/ functions and the method's own
+#: sample_inputs, with fixed seed offsets; a change there that moves trajectories must be made in a TRAINING_CODE
+#: file instead (or come with a new protocol).
 TRAINING_CODE = ("configs", "jare_tf/games", "jare_tf/methods", "jare_tf/models", "jare_tf/data",
                  "jare_tf/training/gan_model.py", "jare_tf/training/updater.py", "jare_tf/training/optimizers.py",
                  "jare_tf/training/distribute.py")
