@@ -91,6 +91,18 @@ def did_you_mean(word: str, valid: Sequence[str]) -> str:
     return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
 
+def positional_problem(argv: Sequence[str], valid: Sequence[str], noun: str, verb: str) -> str:
+    """What is wrong with a command's one positional argument (argv[1], one of `valid`), or "" when nothing is:
+    e.g. "unknown report 'toyy' (did you mean 'toy'?)"."""
+    if len(argv) == 1:
+        return f"name the {noun} to {verb}"
+    if len(argv) > 2:
+        return f"unexpected arguments {list(argv[2:])} (one {noun} at a time)"
+    if argv[1] not in valid:
+        return f"unknown {noun} {argv[1]!r}{did_you_mean(argv[1], valid)}"
+    return ""
+
+
 def check_names(config_dict: Dict, method: str, toy: bool) -> None:
     """Raise ValueError naming the flag when the config's dataset is unknown, when it gives `method` an option
     the method does not take (a built-in method's; others are checked when the method is built), or when

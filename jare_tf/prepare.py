@@ -45,13 +45,8 @@ class _NotPreparedYet(logging.Filter):
 
 def main(argv):
     absl_logging.set_verbosity(absl_logging.WARNING)     # TFDS' INFO lines repeat what its own output says
-    if len(argv) != 2 or argv[1] not in PREPARERS:
-        if len(argv) == 1:
-            problem = "name the dataset to prepare"
-        elif len(argv) == 2:
-            problem = f"unknown dataset {argv[1]!r}{config_checks.did_you_mean(argv[1], PREPARERS)}"
-        else:
-            problem = f"unexpected arguments {argv[2:]} (one dataset at a time)"
+    problem = config_checks.positional_problem(argv, PREPARERS, "dataset", "prepare")
+    if problem:
         print(f"jare-prepare: error: {problem}; jare-prepare prepares: {', '.join(PREPARERS)}.\n"
               f"usage: jare-prepare {{{'|'.join(PREPARERS)}}} [--data_dir=DIR] [--source=DIR]  (CIFAR-10, CelebA "
               f"and ImageNet: tfds build <name> --data_dir=DIR)", file=sys.stderr)

@@ -46,13 +46,8 @@ REPORTS = ("toy", "fashion_mnist")
 
 
 def main(argv):
-    if len(argv) != 2 or argv[1] not in REPORTS:
-        if len(argv) == 1:
-            problem = "name the report to make"
-        elif len(argv) == 2:
-            problem = f"unknown report {argv[1]!r}{config_checks.did_you_mean(argv[1], REPORTS)}"
-        else:
-            problem = f"unexpected arguments {argv[2:]} (one report at a time)"
+    problem = config_checks.positional_problem(argv, REPORTS, "report", "make")
+    if problem:
         print(f"jare-reproduce: error: {problem}; valid reports: {', '.join(REPORTS)}.\n"
               f"usage: jare-reproduce {{{'|'.join(REPORTS)}}} [--only=...] [--report_dir=...] [--workdir=...]",
               file=sys.stderr)
