@@ -75,22 +75,17 @@ def mean_std(values: Sequence[float], digits: int) -> str:
 
 @dataclasses.dataclass
 class Page:
-    """What the renderer needs of a grid (fashion_mnist_report.Grid, without importing it)."""
+    """What the renderer needs beyond the records: the grid (fashion_mnist_report.Grid: settings, methods, seeds,
+    steps, eval_every, n_fake, lr_scale, report, title, pilot), the command's --grid flag, and two texts."""
+    grid: object
     flag: str
-    title: str
-    report: str
-    settings: Sequence[str]
-    methods: Sequence[str]
-    seeds: Sequence[int]
-    steps: int
-    eval_every: int
-    n_fake: int
-    lr_scale: float
-    pilot: bool
     #: A pilot's page: the protocol the grid was given from it, and why (fashion_mnist_report.PILOT_DECISION).
     chosen: str = ""
     #: A grid's page: where its protocol comes from.
     origin: str = ""
+
+    def __getattr__(self, name):
+        return getattr(self.grid, name)
 
 
 class Renderer:

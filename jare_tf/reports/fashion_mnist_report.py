@@ -169,9 +169,7 @@ def _read(path: str, default):
 
 
 def page(grid: Grid) -> Page:
-    return Page(grid_flag(grid), grid.title, grid.report, grid.settings, grid.methods, grid.seeds, grid.steps,
-                grid.eval_every, grid.n_fake, grid.lr_scale, grid.pilot,
-                PILOT_DECISION if grid.pilot else "",
+    return Page(grid, grid_flag(grid), PILOT_DECISION if grid.pilot else "",
                 "The protocol was chosen by the pilot, [fashion_mnist_pilot.md](fashion_mnist_pilot.md) (plain GAN on "
                 "setting C at several learning rates): GAN collapses on C at every step size tried, so this grid "
                 "uses the paper's learning rate and names collapse by the class histograms." if grid == GRIDS[
