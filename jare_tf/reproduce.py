@@ -5,6 +5,7 @@ r"""jare-reproduce: regenerate a results report under docs/results/ from runs it
     jare-reproduce fashion_mnist --workdir=runs/repro   # docs/results/fashion_mnist.md (C, D, E × 3 seeds; hours)
     jare-reproduce fashion_mnist --only=C,jare,gan      # train/score only these; the report keeps the others
     jare-reproduce fashion_mnist --grid=pilot           # docs/results/fashion_mnist_pilot.md: GAN on C, 3 step sizes
+    jare-reproduce fashion_mnist --render_only          # the report from the stored records alone, nothing trained
     jare-reproduce fashion_mnist --grid=full            # A–F × 3 seeds × 20K iterations: for GPUs
     jare-reproduce fashion_mnist --grid=lazy            # docs/results/fashion_mnist_lazy.md: C, jare vs jare:every=4
 
@@ -40,6 +41,8 @@ flags.DEFINE_enum("grid", "default", ["default", "full", "lazy", "pilot"], "fash
                   "protocol's pilot), full (A–F × 3 seeds × 20,000, for GPUs) or lazy (C × jare, jare:every=4, 500 "
                   "iterations at 5× the learning rates; docs/results/fashion_mnist_lazy.md).")
 flags.DEFINE_string("data_dir", None, "fashion_mnist: TFDS data_dir where it is prepared (default: TFDS').")
+flags.DEFINE_bool("render_only", False, "fashion_mnist: render the report from the stored run records and train or "
+                  "score nothing (a grid not yet complete is rendered as it stands).")
 FLAGS = flags.FLAGS
 
 REPORTS = ("toy", "fashion_mnist")
@@ -68,7 +71,8 @@ def main(argv):
         from jare_tf.evaluation.classifier import ClassifierUnavailable
         from jare_tf.reports import fashion_mnist_report
         try:
-            path = fashion_mnist_report.main(FLAGS.only, FLAGS.report_dir, FLAGS.workdir, FLAGS.grid, FLAGS.data_dir)
+            path = fashion_mnist_report.main(FLAGS.only, FLAGS.report_dir, FLAGS.workdir, FLAGS.grid, FLAGS.data_dir,
+                                             render_only=FLAGS.render_only)
         except (ValueError, DatasetNotPrepared, ClassifierUnavailable) as e:
             print(f"jare-reproduce: error: {e}", file=sys.stderr)
             return 2

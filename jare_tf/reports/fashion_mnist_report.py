@@ -334,10 +334,12 @@ class Report:
 
 
 def main(only, report_dir: str, workdir: str, grid_name: str, data_dir: Optional[str] = None,
-         log: Callable[[str], None] = print) -> str:
+         log: Callable[[str], None] = print, render_only: bool = False) -> str:
     if grid_name not in GRIDS:
         raise ValueError(f"--grid={grid_name!r}; choose one of {', '.join(GRIDS)}.")
     grid = GRIDS[grid_name]
-    selected = select(grid, only)
+    if render_only and only:
+        raise ValueError("--render_only trains nothing, so --only has nothing to narrow; give one or the other.")
+    selected = dataclasses.replace(grid, seeds=()) if render_only else select(grid, only)
     report = Report(report_dir, os.path.join(workdir, f"fashion_mnist_{grid_name}"), grid, data_dir, log=log)
     return report.write(selected)

@@ -134,3 +134,21 @@ def test_outcome_rule_on_constructed_runs():
     # The pilot's rule: below 0.6 × step 0 and within 5 % of the run's best at the length looked at.
     rising = records([200.0, 90.0, 110.0])
     assert learns_steadily(rising, 20) and not learns_steadily(rising, 40)
+
+
+def test_render_only_renders_what_is_stored_and_trains_nothing(tmp_path):
+    report_dir = tmp_path / "docs"
+    grid = fashion_mnist_report.GRIDS["default"]
+    fill_grid = run_store.RunStore(str(report_dir / grid.report / "runs"))
+    fill_grid.write_run("C", "gan", 1, grid.protocol(), training_code_sha256="a" * 64, source="s", machine="m",
+                        config={}, records=records([200.0, 150.0]), final_metrics={},
+                        timing={"train_seconds": 1.0, "eval_seconds": 1.0})
+    lines = []
+    path = fashion_mnist_report.main(None, str(report_dir), str(tmp_path / "runs"), "default", log=lines.append,
+                                     render_only=True)
+    text = open(path).read()
+    assert "| C | gan | 1 |" in text and "Incomplete**: 1 of the grid's 36 runs" in text
+    assert "fashion_mnist_pilot.md" in text                      # where the protocol comes from
+    assert not (tmp_path / "runs").exists() and not (report_dir / fashion_mnist_report.CLASSIFIER_DIR).exists()
+    with pytest.raises(ValueError, match="--render_only trains nothing"):
+        fashion_mnist_report.main(["C"], str(report_dir), str(tmp_path / "runs"), "default", render_only=True)
