@@ -320,7 +320,8 @@ class Renderer:
                 "One line per seed. The lower row puts each checkpoint at its iteration × the run's mean seconds "
                 "per iteration (its recorded training seconds over its iterations), so a method whose iteration "
                 "costs more (JARE about 2.2×, ConOpt 2.9× a GAN iteration here: docs/results/speed.md) moves "
-                "right.", "",
+                "right. The seconds are those each run recorded: the wall time of its training calls on its machine, "
+                "which other jobs may have shared; a call killed before it ended is not counted.", "",
                 self._save(fig, "fid_curves.png", "FID against iteration and seconds, one column per setting"), ""]
 
     def fig3(self) -> List[str]:
