@@ -43,6 +43,9 @@ METHOD_OPTIONS = {
 }
 #: Methods whose discriminator is spectrally normalised, which only the image settings' architectures provide.
 IMAGE_ONLY_METHODS = ("sngan",)
+#: What the logged spectra analyse (--config.spectrum_operator): analysis/optimizer_step.OPERATORS, which imports
+#: TensorFlow (tests/analysis/test_optimizer_step.py keeps the two equal).
+SPECTRUM_OPERATORS = ("field", "optimizer")
 
 
 def _number(flag: str, v: object, positive: bool, non_negative: bool) -> bool:
@@ -104,13 +107,18 @@ def positional_problem(argv: Sequence[str], valid: Sequence[str], noun: str, ver
 
 
 def check_names(config_dict: Dict, method: str, toy: bool) -> None:
-    """Raise ValueError naming the flag when the config's dataset is unknown, when it gives `method` an option
-    the method does not take (a built-in method's; others are checked when the method is built), or when
-    `method` needs an image architecture and the setting is a toy one (`toy`)."""
+    """Raise ValueError naming the flag when the config's dataset or spectrum_operator is unknown, when it gives
+    `method` an option the method does not take (a built-in method's; others are checked when the method is
+    built), or when `method` needs an image architecture and the setting is a toy one (`toy`)."""
     dataset = config_dict.get("dataset")
     if dataset is not None and dataset not in DATASETS:
         raise ValueError(f"Unknown --config.dataset={dataset!r}{did_you_mean(str(dataset), DATASETS)}; valid "
                          f"datasets: {', '.join(DATASETS)}.")
+    operator = config_dict.get("spectrum_operator", "field")
+    if operator not in SPECTRUM_OPERATORS:
+        raise ValueError(f"Unknown --config.spectrum_operator={operator!r}"
+                         f"{did_you_mean(str(operator), SPECTRUM_OPERATORS)}; the logged spectra are of the "
+                         f"method's field or of the linearised optimizer step: {', '.join(SPECTRUM_OPERATORS)}.")
     accepted = METHOD_OPTIONS.get(method)
     given = config_dict.get("method", {}).get("options", {}).get(method) or {}
     for key in sorted(given) if accepted is not None else ():

@@ -146,6 +146,17 @@ def add_method_options(argv, config: ml_collections.ConfigDict) -> None:
             group[keys[2]][keys[3]] = _option_value(text)
 
 
+def add_spectrum_operator(argv, config: ml_collections.ConfigDict) -> None:
+    """Make room for --config.spectrum_operator, which the settings' configs do not list: the spectra logged
+    every spectrum_every steps are of the method's field unless it says "optimizer" (the linearised optimizer
+    step, analysis/optimizer_step.py), and the trainers read it as config.get("spectrum_operator", "field"). The
+    key is added, as "field", only when the flag is given, so a config.json holds it only for runs that set it;
+    config_checks.check_names checks the value."""
+    if any(arg.split("=", 1)[0] == "--config.spectrum_operator" for arg in argv) and \
+            "spectrum_operator" not in config:
+        config.spectrum_operator = "field"
+
+
 def other_methods_options(argv, method: str) -> List[str]:
     """A warning for each --config.method.options.<other>.<key> beside --method=<method>: the run trains `method`
     as if it had not been given (a launch script may set several methods' options on purpose; a mistyped method

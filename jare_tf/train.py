@@ -111,6 +111,10 @@ def main(argv):
     from jare_tf.training.workdir import DiskFull, NonFiniteError, Preempted
     from jare_tf.training.workdir_lock import WorkdirBusy
     try:
+        if config.get("spectrum_operator", "field") == "optimizer" and config.get("spectrum_every", 0):
+            from jare_tf.analysis import optimizer_step     # a multi-stage method is refused before training
+            optimizer_step.check_method(settings.make_method(config, FLAGS.method),
+                                        "--config.spectrum_operator=optimizer")
         if config.setting in TOY_SETTINGS:
             from jare_tf.training.toy_trainer import ToyRun
             result = ToyRun(config, FLAGS.method).train(FLAGS.workdir, overwrite=FLAGS.overwrite)
@@ -165,6 +169,7 @@ def run():
         check_option_flags(sys.argv, _flag_from_argv(sys.argv, "method"))
         config = settings.load(setting)
         settings.add_method_options(sys.argv, config)
+        settings.add_spectrum_operator(sys.argv, config)
         settings.check_overrides(sys.argv, config, _flag_from_argv(sys.argv, "method"))
         for warning in settings.other_methods_options(sys.argv, _flag_from_argv(sys.argv, "method")):
             print(f"jare-train: warning: {warning}", file=sys.stderr)

@@ -23,6 +23,10 @@ Nothing n × n is formed, so this works on networks far beyond `jacobian.MAX_DEN
 
 Multi-stage methods (AltGD, WGAN with n_d > 1) have no single update field; as in `jacobian`, their operator is
 (∂F_h/∂w − I)/h for the update operator F_h of plain steps of size h through the stages.
+
+With a preconditioner D (optimizer_step.py) the operator is that of the linearised optimizer step, M = D·J with
+D = diag(r·P) held fixed (a constant of the traced products, not differentiated): Jv becomes D·(Jv) and Jᵀv
+becomes Jᵀ(D·v), the same products on a rescaled vector.
 """
 
 import dataclasses
@@ -60,12 +64,18 @@ class AppliedUpdate:
     A multi-stage method (AltGD, WGAN with n_d > 1) has no single field; as in the dense analysis, J is then
     (∂F_h/∂w − I)/h for the update operator F_h of plain steps of size `step_size` through its stages, so that
     its eigenvalues compare with a field's. A lazily regularised method (every = k) is analysed through its
-    field averaged over the k-iteration cycle, the exact method's (`lazy.cycle_average`)."""
+    field averaged over the k-iteration cycle, the exact method's (`lazy.cycle_average`).
+
+    preconditioner: the diagonal D of the linearised optimizer step (optimizer_step.Preconditioner.diagonal, n
+    entries in `jacobian.flatten`'s order); J is then D·∂h/∂w, defined for single-stage methods only."""
 
     def __init__(self, method: base.Method, game: Game, batch: Dict[str, tf.Tensor],
                  params: Optional[Players] = None, state: Optional[Players] = None,
-                 step_size: Optional[float] = None):
+                 step_size: Optional[float] = None, preconditioner: Optional[np.ndarray] = None):
         method = lazy.cycle_average(method)
+        if preconditioner is not None:
+            from jare_tf.analysis import optimizer_step
+            optimizer_step.check_method(method)
         stages = method.stages()
         self.params = game.params() if params is None else params
         self.state = game.state() if state is None else state
@@ -83,6 +93,14 @@ class AppliedUpdate:
 
             def field(w):
                 return (operator(w) - w) / base.scalar(step_size, w.dtype)   # exact h, not rounded via float32
+        if preconditioner is not None:
+            if np.shape(preconditioner) != (self.n,):
+                raise ValueError(f"The preconditioner has shape {np.shape(preconditioner)}; the game has {self.n} "
+                                 f"parameters.")
+            diagonal, unpreconditioned = tf.constant(np.asarray(preconditioner), self.dtype), field
+
+            def field(w):
+                return diagonal * unpreconditioned(w)
 
         @tf.function(reduce_retracing=True)
         def jvp(v):
@@ -195,14 +213,25 @@ def top(values: np.ndarray, k: int, which: str = "magnitude") -> List[complex]:
 
 
 def training_summary(method: base.Method, game: Game, batch: Dict[str, tf.Tensor], k: int,
-                     step_size: Optional[float] = None):
+                     step_size: Optional[float] = None, operator: str = "field", optimizers=None):
     """What the trainers log every `spectrum_every` steps: ({"spectrum/max_abs", "spectrum/zeta",
     "spectrum/eta_max", "spectrum/converged", "spectrum/matvecs"}, the KrylovSpectrum) for the top k by
     magnitude, the first three over the converged Ritz values. step_size: the plain step of a multi-stage
-    method's update operator (the trainers pass the discriminator's learning rate, as the dense analysis does)."""
-    result = eigenvalues(AppliedUpdate(method, game, batch, step_size=step_size), k=k)
+    method's update operator (the trainers pass the discriminator's learning rate, as the dense analysis does).
+    operator="optimizer" (config spectrum_operator) analyses the linearised step of `optimizers` (a Players of
+    the run's optimizers) instead, M = D·J (optimizer_step.py), and adds "spectrum/eta_max_momentum" where the
+    optimizers have momentum."""
+    from jare_tf.analysis import optimizer_step
+    optimizer_step.check_operator(operator, "--config.spectrum_operator")
+    pre = None
+    if operator == "optimizer":
+        pre = optimizer_step.preconditioner(optimizers, game, method, "--config.spectrum_operator=optimizer")
+    result = eigenvalues(AppliedUpdate(method, game, batch, step_size=step_size,
+                                       preconditioner=None if pre is None else pre.diagonal), k=k)
     good = result.eigenvalues[result.converged]
     scalars = {"spectrum/max_abs": float(np.abs(good).max()) if len(good) else float("nan"),
                "spectrum/zeta": result.zeta, "spectrum/eta_max": result.eta_max,
                "spectrum/converged": float(result.converged.sum()), "spectrum/matvecs": float(result.matvecs)}
+    if pre is not None and pre.momentum:
+        scalars["spectrum/eta_max_momentum"] = optimizer_step.momentum_step_bound(good, pre.momentum, pre.gain)
     return scalars, result

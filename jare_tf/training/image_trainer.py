@@ -102,7 +102,8 @@ class Monitor(keras.callbacks.Callback):
         run, c = self.run, self.run.config
         batch = {key: value[0] for key, value in next(iter(run.global_batches(step, step + 1))).items()}
         scalars, result = krylov.training_summary(run.method, run.game, batch, c.spectrum_k,
-                                                  float(c.optimizer.d["learning_rate"]))
+                                                  float(c.optimizer.d["learning_rate"]),
+                                                  c.get("spectrum_operator", "field"), run.model.updater.optimizers)
         png = plots.eigenvalue_scatter_png(result.eigenvalues, result.converged, f"step {step}")
         with self.writer.as_default(step=step):
             for key, value in scalars.items():

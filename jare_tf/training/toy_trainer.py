@@ -128,7 +128,8 @@ class ToyRun:
         from jare_tf.analysis import krylov
         return krylov.training_summary(self.method, self.game, self.batch(tf.constant(step, tf.int64)),
                                        self.config.get("spectrum_k", 20),
-                                       float(self.config.optimizer.d["learning_rate"]))
+                                       float(self.config.optimizer.d["learning_rate"]),
+                                       self.config.get("spectrum_operator", "field"), self.optimizers)
 
     def spectrum(self, step: int) -> spectrum.Spectrum:
         """The dense spectrum of the field on the step's minibatch; a lazy method's averaged over its cycle."""
@@ -141,6 +142,10 @@ class ToyRun:
             h = float(self.config.optimizer.d["learning_rate"])
             a = (jacobian.update_operator_jacobian(method, self.game, batch, h) - np.eye(
                 sum(int(np.prod(v.shape)) for group in self.game.variables() for v in group))) / h
+        if self.config.get("spectrum_operator", "field") == "optimizer":   # M = D·A (analysis/optimizer_step.py)
+            from jare_tf.analysis import optimizer_step
+            a = optimizer_step.preconditioner(self.optimizers, self.game, self.method,
+                                              "--config.spectrum_operator=optimizer").diagonal[:, None] * a
         return spectrum.analyse(a)
 
     def train(self, workdir: str, log: Callable[[str], None] = print, overwrite: bool = False) -> Dict[str, object]:
@@ -181,6 +186,7 @@ class ToyRun:
             bad = next((k for k, v in values.items() if v is not None and not math.isfinite(v)), None)
             # Every spectrum_every steps, and at the last step: metrics.json's ζ and τ are the final parameters'.
             spectrum_now = c.spectrum_every and (step % c.spectrum_every == 0 or step == c.num_steps) and bad is None
+            spectrum_now = spectrum_now and (step > 0 or c.get("spectrum_operator", "field") == "field")  # no step yet
             scatter = None
             if spectrum_now and self.setting.dense_jacobian:
                 try:
