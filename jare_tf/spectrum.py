@@ -25,7 +25,11 @@ with `eigenvalues` ([re, im] pairs), `zeta`, `tau` and `eta_max` (null where inf
 run's own models, and the top --k eigenvalues of the Jacobian of the directions its method applies on that
 step's minibatch (a lazy method's averaged over its cycle of k iterations: the exact method's) come from Krylov
 iterations on the matrix-free operator (jare_tf/analysis/krylov.py), each with its residual; ζ and η_max are
-over the converged ones, τ is not given (it needs the smallest eigenvalues).
+over the converged ones, τ is not given (it needs the smallest eigenvalues). --operator=optimizer analyses the
+step the run's optimizers take instead (jare_tf/analysis/optimizer_step.py): M = D·J, D = diag(r·P) the Adam or
+RMSProp preconditioner held at the checkpoint's slots (r the players' learning-rate ratio), with η_max for the
+momentum-free step and, with momentum, eta_max_momentum, the bound of the heavy-ball iteration on (w, m) that
+M's eigenvalues give; multi-stage methods, toy runs and step 0 are refused.
 """
 
 import json
@@ -81,6 +85,9 @@ flags.DEFINE_integer("step", None, "--workdir: the checkpoint's step (default: t
 flags.DEFINE_integer("k", 20, "--workdir: how many eigenvalues.")
 flags.DEFINE_enum("which", "magnitude", ["magnitude", "imaginary"], "--workdir: largest |λ| or largest |Im λ| (the "
                   "Jacobian is real: its eigenvalues come in conjugate pairs), best first.")
+flags.DEFINE_enum("operator", "field", ["field", "optimizer"], "--workdir: the Jacobian of the method's field "
+                  "(field) or of the linearised optimizer step, the preconditioner held at the checkpoint "
+                  "(optimizer).")
 flags.DEFINE_bool("dense", False, "--workdir: also the dense spectrum of the same operator (at most 4,096 "
                   "parameters, e.g. mog_numerics), and each Ritz value's distance to it.")
 
@@ -188,6 +195,7 @@ def sec6_checks(spec, method, eigenvalues: np.ndarray) -> dict:
 def workdir_table(result: dict) -> str:
     lines = [f"{result['method']} on {result['setting']}: {result['checkpoint']} (step {result['step']}, "
              f"{result['parameters']:,} parameters), top {result['k']} by {result['which']}, matrix-free"
+             + (", the linearised optimizer step" if "optimizer" in result else "")
              + (f" (--k={result['k_asked']}: the run has {result['parameters']} parameters)"
                 if result["k"] < result["k_asked"] else ""),
              "  eigenvalue                          residual ‖Jx − λx‖/‖x‖"]
@@ -195,8 +203,23 @@ def workdir_table(result: dict) -> str:
         lines.append(f"    {re:+.6g} {im:+.6g}i".ljust(38) + f"{res:.2e}" + ("" if ok else "  (not converged)"))
     zeta, eta = result["zeta"], result["eta_max"]
     lines += [f"  phase factor ζ  {'inf' if zeta is None else f'{zeta:.6g}'}  (over the converged ones)",
-              f"  η_max           {'inf' if eta is None else f'{eta:.6g}'}",
+              f"  η_max           {'inf' if eta is None else f'{eta:.6g}'}"
+              + ("  (the momentum-free step η·M)" if "optimizer" in result else ""),
               f"  cost            {result['matvecs']} operator products, {result['seconds']:.1f} s"]
+    if "optimizer" in result:
+        opt = result["optimizer"]
+        ranges = "; ".join(f"{player} [{lo:.3g}, {hi:.3g}] (median {mid:.3g})"
+                           for player, (lo, mid, hi) in opt["preconditioner"].items())
+        lines.insert(-1, f"  optimizers      {'/'.join(opt['names'])} at iteration {opt['iterations']}, "
+                         f"η = {opt['learning_rate']:g}; D = diag(r·P): {ranges}")
+        if opt["momentum"]:
+            bound = result["eta_max_momentum"]
+            lines.insert(-1, f"  η_max (β = {opt['momentum']:g}) {'inf' if bound is None else f'{bound:.6g}'}  "
+                             f"(with momentum, gain {opt['momentum_gain']:.4g})")
+        if result["stable_at_learning_rate"] is not None:
+            lines.insert(-1, f"  at η = {opt['learning_rate']:g}   "
+                             + ("below the bound for the converged values" if result["stable_at_learning_rate"]
+                                else "unstable: a converged value lies outside the stability region"))
     if "ritz_to_dense" in result:
         gaps = [g for g, ok in zip(result["ritz_to_dense"], result["converged"]) if ok]
         lines.append(f"  dense check     largest |λ| {result['dense_max_abs']:.6g}; each converged Ritz value "
@@ -255,12 +278,17 @@ def main(argv):
         try:
             config_checks.check_flags({"k": FLAGS.k, "step": FLAGS.step}, positive=("k",), non_negative=("step",))
             from jare_tf.training import run_spectrum
-            result = run_spectrum.of_workdir(FLAGS.workdir, FLAGS.step, FLAGS.k, FLAGS.which, FLAGS.dense)
+            result = run_spectrum.of_workdir(FLAGS.workdir, FLAGS.step, FLAGS.k, FLAGS.which, FLAGS.dense,
+                                             FLAGS.operator)
         except ValueError as e:
             print(f"jare-spectrum: error: {e}", file=sys.stderr)
             return 2
         print(json.dumps(result) if FLAGS.json else workdir_table(result))
         return 0
+    if FLAGS.operator == "optimizer":
+        print("jare-spectrum: error: --operator=optimizer analyses a trained run's optimizer state; it needs "
+              "--workdir (the equilibrium problems have no optimizer).", file=sys.stderr)
+        return 2
     try:
         config_checks.check_flags({n: FLAGS[n].value for n in ("gamma", "sigma2", "mu", "dim", "step_size",
                                                                "latent_variance", "disc_scale", *METHOD_OPTIONS)},

@@ -119,3 +119,62 @@ def test_linear_gaussian_problem_checks_lemma_3_and_theorem_5():
     proc = run("--problem=linear_gaussian", "--method=gan", "--sigma2=1", "--disc_scale=0.2")
     assert proc.returncode == 0 and "predicted ζ = 9.94987" in proc.stdout
     assert "phase factor ζ  9.94987" in proc.stdout
+
+
+def test_operator_optimizer_gives_the_linearised_optimizer_step_of_a_trained_image_run(tmp_path):
+    """A setting C run (fake data, 2 steps, Adam) that logs the optimizer step's spectrum at step 2
+    (--config.spectrum_operator=optimizer): TensorBoard holds spectrum/eta_max_momentum, and jare-spectrum
+    --operator=optimizer at step 2 gives 4 converged Ritz values (residual ≤ √ε₃₂·max|λ|), the preconditioner
+    and the momentum bound. Refused in one line each: step 0 (no step taken), a toy run (no optimizer slots), a
+    multi-stage method (AltGD, before anything loads), an unknown --config.spectrum_operator, and the optimizer
+    operator without --workdir."""
+    import glob
+
+    import tensorflow as tf
+    workdir = tmp_path / "C_gan"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+
+    def train(*args):
+        return subprocess.run([sys.executable, "-m", "jare_tf.train", *args], capture_output=True, text=True,
+                              env=env, timeout=600)
+
+    proc = train("--setting=C", "--method=gan", "--fake_data", "--batch_size=2", "--num_steps=2",
+                 "--checkpoint_every=1", "--config.steps_per_execution=1", "--config.spectrum_every=2",
+                 "--config.spectrum_k=3", "--config.spectrum_operator=optimizer", f"--workdir={workdir}")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    tags = {(e.step, v.tag) for f in glob.glob(str(workdir / "train" / "events*"))
+            for e in tf.compat.v1.train.summary_iterator(f) for v in e.summary.value}
+    assert {(2, "spectrum/eta_max_momentum"), (2, "spectrum/max_abs")} <= tags
+
+    proc = run(f"--workdir={workdir}", "--step=2", "--k=4", "--operator=optimizer", "--json")
+    result, lam = eigenvalues(proc)
+    assert result["operator"] == "matrix_free(linearised optimizer step)" and result["step"] == 2
+    assert len(lam) == 4 and all(result["converged"])
+    assert max(result["residuals"]) <= 3.5e-4 * np.abs(lam).max()
+    opt = result["optimizer"]
+    assert opt["names"] == ["adam", "adam"] and opt["iterations"] == 2 and opt["momentum"] == 0.5
+    assert opt["learning_rate"] == 1e-4 and opt["learning_rate_ratios"] == [1.0, 1.0]
+    assert opt["momentum_gain"] == (1 - 0.5) / (1 - 0.5 ** 2) and set(opt["preconditioner"]) == {"g", "d"}
+    assert "eta_max_momentum" in result and isinstance(result["stable_at_learning_rate"], bool)
+    table = run(f"--workdir={workdir}", "--step=2", "--k=2", "--operator=optimizer")
+    assert table.returncode == 0 and "the linearised optimizer step" in table.stdout
+    assert "adam/adam at iteration 2" in table.stdout and "η_max (β = 0.5)" in table.stdout
+
+    def refused(proc, *parts):
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and all(p in lines[-1] for p in parts), proc.stderr[-2000:]
+
+    refused(run(f"--workdir={workdir}", "--step=0", "--operator=optimizer"),
+            "ckpt-0 has taken no step (iteration count 0")
+    toy = tmp_path / "iso_gan"
+    assert train("--setting=isotropic", "--method=gan", "--num_steps=2", f"--workdir={toy}").returncode == 0
+    refused(run(f"--workdir={toy}", "--operator=optimizer"), "is a toy run", "not the optimizers' slots")
+    alt = tmp_path / "iso_altgd"
+    assert train("--setting=isotropic", "--method=altgd", "--num_steps=2", f"--workdir={alt}").returncode == 0
+    refused(run(f"--workdir={alt}", "--operator=optimizer"), "--method=altgd updates in stages (d×1, g×1)")
+    refused(train("--setting=isotropic", "--method=altgd", "--config.spectrum_operator=optimizer",
+                  f"--workdir={tmp_path / 'x'}"), "--config.spectrum_operator=optimizer: --method=altgd")
+    refused(train("--setting=C", "--method=gan", "--config.spectrum_operator=optimiser",
+                  f"--workdir={tmp_path / 'y'}"), "(did you mean 'optimizer'?)")
+    refused(run("--problem=dirac", "--operator=optimizer"), "it needs --workdir")
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()

@@ -1,6 +1,8 @@
 """The spectrum of a jare-train run at one of its checkpoints (`jare-spectrum --workdir`): the run's own models
 and method, the minibatch of the step analysed, the top-k Krylov eigenvalues of its applied update
-(analysis/krylov.py) and, with dense=True, the dense spectrum of the same operator beside them."""
+(analysis/krylov.py) or, with operator="optimizer", of the linearised step of the run's optimizers at their
+checkpointed slots (analysis/optimizer_step.py), and, with dense=True, the dense spectrum of the same operator
+beside them."""
 
 import os
 
@@ -9,27 +11,35 @@ import numpy as np
 from jare_tf import settings
 
 
-def of_workdir(workdir: str, step, k: int, which: str, dense: bool = False) -> dict:
+def of_workdir(workdir: str, step, k: int, which: str, dense: bool = False, operator: str = "field") -> dict:
     """The top-k Krylov eigenvalues of the applied update of a jare-train run (analysis/krylov.py) on the
     minibatch of the step analysed, with their residuals and the cost: an image run at one of its checkpoints,
-    a toy run at its last step (parameters.npz). dense: also the dense spectrum of the same operator."""
+    a toy run at its last step (parameters.npz). dense: also the dense spectrum of the same operator.
+    operator="optimizer": of the linearised optimizer step M = D·J instead (image runs: their checkpoints hold
+    the optimizers' slots), with the preconditioner's range, eta_max_momentum and stable_at_learning_rate."""
     from jare_tf.analysis import krylov
-    op, at, source, stored = operator_at(workdir, step)
+    op, at, source, stored, pre = operator_at(workdir, step, operator)
     result = krylov.eigenvalues(op, k=k, which=which)
     out = dict(result.to_json(), workdir=workdir, checkpoint=source, step=at, method=stored["method"]["name"],
                setting=stored.get("setting"), parameters=op.n, k=len(result.eigenvalues), k_asked=k, which=which,
-               operator="matrix_free(applied update)")
+               operator="matrix_free(applied update)" if pre is None else
+               "matrix_free(linearised optimizer step)")
+    if pre is not None:
+        out.update(pre.summary(result.eigenvalues[result.converged]))
     if dense:
         out.update(dense_comparison(op, result, which))
     return out
 
 
-def operator_at(workdir: str, step=None):
-    """(the matrix-free operator of the run's applied update at `step`, the step, the checkpoint or parameters
-    file it comes from, the stored config.json in settings.run_config's shape). Multi-stage methods take the
-    discriminator's learning rate as their plain step, as the trainers' logged spectra do."""
-    from jare_tf.analysis import krylov
+def operator_at(workdir: str, step=None, operator: str = "field"):
+    """(the matrix-free operator at `step`, the step, the checkpoint or parameters file it comes from, the stored
+    config.json in settings.run_config's shape, the optimizer_step.Preconditioner or None): of the run's applied
+    update, or (operator="optimizer") of its linearised optimizer step. Multi-stage methods take the
+    discriminator's learning rate as their plain step, as the trainers' logged spectra do; the optimizer
+    operator refuses them, toy runs (parameters.npz holds no optimizer slots) and step 0 (no step taken)."""
+    from jare_tf.analysis import krylov, optimizer_step
     from jare_tf.training.workdir import read_json
+    optimizer_step.check_operator(operator)
     path = os.path.join(workdir, "config.json")
     if not os.path.isdir(workdir):
         raise ValueError(f"--workdir={workdir} does not exist (or is not a folder).")
@@ -37,7 +47,14 @@ def operator_at(workdir: str, step=None):
         raise ValueError(f"--workdir={workdir} has no config.json: not a jare-train workdir.")
     stored = settings.upgraded(read_json(path))
     config, method = settings.from_saved(stored)
+    if operator == "optimizer":
+        optimizer_step.check_method(settings.make_method(config, method))
     if "architecture" not in stored:
+        if operator == "optimizer":
+            raise ValueError(f"--operator=optimizer: {workdir} is a toy run, whose parameters.npz holds the "
+                             f"players' variables but not the optimizers' slots; its optimizer-step spectra are "
+                             f"logged during training (--config.spectrum_every with "
+                             f"--config.spectrum_operator=optimizer).")
         from jare_tf.training.toy_trainer import ToyRun
         if step is not None and step != config.num_steps:
             raise ValueError(f"--step={step}: {workdir} is a toy run, which keeps the parameters of its last step "
@@ -46,8 +63,13 @@ def operator_at(workdir: str, step=None):
         batch, at, source = run.final_batch(), config.num_steps, os.path.join(workdir, "parameters.npz")
     else:
         run, batch, at, source = _image_run_at(workdir, config, method, step)
-    op = krylov.AppliedUpdate(run.method, run.game, batch, step_size=float(config.optimizer.d["learning_rate"]))
-    return op, at, source, stored
+    pre = None
+    if operator == "optimizer":
+        pre = optimizer_step.preconditioner(run.model.updater.optimizers, run.game, run.method,
+                                            where=f" at {source}")
+    op = krylov.AppliedUpdate(run.method, run.game, batch, step_size=float(config.optimizer.d["learning_rate"]),
+                              preconditioner=None if pre is None else pre.diagonal)
+    return op, at, source, stored, pre
 
 
 def dense_comparison(op, result, which: str) -> dict:
