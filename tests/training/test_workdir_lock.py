@@ -1,5 +1,7 @@
 """One run per workdir: the second of two concurrent runs is refused and the first is unharmed; a stale lock of a
-dead process is taken over; a live holder, a reused PID and another host's lock are told apart."""
+dead process is taken over, by exactly one of two processes taking it over at once; a live holder, a reused PID
+and another host's lock are told apart; an empty or unreadable lock is taken over, JSON that is not a lock record
+is refused naming the file, and a lock that cannot be written is not left behind."""
 
 import json
 import os
@@ -84,3 +86,109 @@ def test_live_holders_reused_pids_and_other_hosts(tmp_path):
         with WorkdirLock(str(tmp_path)), WorkdirLock(str(tmp_path), name=workdir_lock.EVAL):
             raise KeyError
     assert not os.listdir(tmp_path)
+
+
+def dead_pid():
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    return dead.pid
+
+
+@pytest.mark.parametrize("point", ["after B judged the holder dead", "between B's open and its flock"])
+def test_two_takeovers_of_one_stale_lock_leave_exactly_one_holder(tmp_path, monkeypatch, point):
+    """Issue 25 item 5, a forced interleaving: B has the stale lock in hand (judged dead, or opened), A takes it over
+    in that moment, then B goes on. Before, B then moved A's live lock aside and both held it."""
+    lock = tmp_path / workdir_lock.TRAIN
+    lock.write_text(json.dumps({"host": socket.gethostname(), "pid": dead_pid(), "command": "killed"}))
+    a, b = WorkdirLock(str(tmp_path), log=lambda line: None), WorkdirLock(str(tmp_path), log=lambda line: None)
+    a.record["command"], b.record["command"] = "A", "B"
+    outcome = {}
+
+    def a_takes_over():
+        if "A" not in outcome:                          # once, at B's first pass through the point
+            outcome["A"] = "busy"
+            try:
+                a.__enter__()
+                outcome["A"] = "held"
+            except WorkdirBusy:
+                pass
+
+    if point.startswith("after"):
+        real_alive = workdir_lock._alive
+        monkeypatch.setattr(workdir_lock, "_alive", lambda holder: (a_takes_over(), real_alive(holder))[1])
+    else:
+        real_flock = workdir_lock.fcntl.flock
+        monkeypatch.setattr(workdir_lock.fcntl, "flock", lambda fd, op: (a_takes_over(), real_flock(fd, op))[1])
+    try:
+        b.__enter__()
+        outcome["B"] = "held"
+    except WorkdirBusy as e:
+        outcome["B"] = "busy"
+        assert "is in use by A" in str(e)
+    assert sorted(outcome.values()) == ["busy", "held"], outcome
+    holder = a if outcome["A"] == "held" else b
+    assert json.loads(lock.read_text()) == holder.record
+    holder.__exit__(None, None, None)
+    assert not lock.exists()
+
+
+@pytest.mark.parametrize("content", ['"held"', "[1, 2]", "123", "null", '{"host": HOST, "pid": null}',
+                                     '{"host": HOST, "pid": 1180591620717411303424}', '{"host": HOST, "pid": "abc"}',
+                                     '{"host": HOST, "pid": true}', '{"host": HOST, "pid": -4}'])
+def test_a_lock_that_is_json_but_not_a_record_is_refused_naming_it_and_the_fix(tmp_path, content):
+    """Issue 25 item 5: valid JSON that is not this package's record (not an object, a PID that is not one) is
+    refused with WorkdirBusy naming the LOCK and what to do, never AttributeError/TypeError/OverflowError/ValueError;
+    the file is left as it is."""
+    lock = tmp_path / workdir_lock.TRAIN
+    lock.write_text(content.replace("HOST", json.dumps(socket.gethostname())))
+    before = lock.read_bytes()
+    with pytest.raises(WorkdirBusy) as raised:
+        WorkdirLock(str(tmp_path), log=lambda line: None).__enter__()
+    message = str(raised.value)
+    assert f"remove {lock} and run the command again" in message and "\n" not in message, message
+    assert lock.read_bytes() == before
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x91garbage\xff", b'{"host": "vm", "pi'])
+def test_an_empty_or_unreadable_lock_is_taken_over_with_a_message(tmp_path, content):
+    """Issue 25 item 2: such a file is what a lock write on a full disk left (a live holder's record is complete
+    before another process can read it), so it is not "another process"."""
+    lock = tmp_path / workdir_lock.TRAIN
+    lock.write_bytes(content)
+    lines = []
+    with WorkdirLock(str(tmp_path), log=lines.append) as held:
+        assert json.loads(lock.read_text()) == held.record
+    assert len(lines) == 1 and f"Taking over {lock}, which held no lock record" in lines[0], lines
+    assert not lock.exists()
+
+
+def fail_lock_writes(monkeypatch):
+    """Writes to a LOCK file fail as on a full disk (ENOSPC); creating it still works, as on a full tmpfs."""
+    import errno
+    real_write, real_fdopen = os.write, os.fdopen
+
+    def is_lock(fd):
+        return os.readlink(f"/proc/self/fd/{fd}").endswith(os.sep + workdir_lock.TRAIN)
+
+    def write(fd, data):
+        if is_lock(fd):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    def fdopen(fd, *args, **kwargs):
+        if is_lock(fd):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr(os, "write", write)
+    monkeypatch.setattr(os, "fdopen", fdopen)
+
+
+def test_a_lock_that_cannot_be_written_is_not_left_behind(tmp_path, monkeypatch):
+    with monkeypatch.context() as patch:
+        fail_lock_writes(patch)
+        with pytest.raises(OSError, match="No space left"):
+            WorkdirLock(str(tmp_path), log=lambda line: None).__enter__()
+    assert not os.listdir(tmp_path)                    # no empty LOCK that would block the next run
+    with WorkdirLock(str(tmp_path), log=lambda line: None):
+        pass
