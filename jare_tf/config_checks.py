@@ -1,11 +1,13 @@
 """Every number of a run's config checked before anything is built: finite where it must be, positive where it
 must be, whole where it must be, with the flag that sets it in the message (the shortcut the user typed, such
 as --num_steps, or --config.<path>); and the names a config holds (its dataset, the options of the method that
-plays it, a method the setting cannot run), each refused with the flag and the closest valid names. Needs no
-TensorFlow, so a bad value costs a tenth of a second."""
+plays it, a method the setting cannot run), each refused with the flag and the closest valid names. The same
+holds for a --workdir that cannot be a folder and a global batch that does not divide over the replicas asked
+for. Needs no TensorFlow, so a bad value costs a tenth of a second."""
 
 import difflib
 import math
+import os
 from typing import Dict, Iterable, Sequence
 
 from jare_tf.configs import dotted
@@ -86,6 +88,49 @@ def check(config_dict: Dict, shortcuts: Iterable[str] = ()) -> None:
             if key in ("num_steps", "checkpoint_every", "log_every", "batch_size") and v > MAX_STEPS:
                 raise ValueError(f"{flag}={v}: must be at most {MAX_STEPS} (TensorFlow counts steps and "
                                  f"shapes in 32-bit integers here).")
+
+
+def check_replicas(batch_size: int, replicas: int, flag: str) -> None:
+    """The global batch (set by `flag`, as typed) must divide evenly over `replicas` (> 1: --num_cpu_devices
+    under --strategy=mirrored, known before TensorFlow starts; GPUs and workers are counted by the trainer)."""
+    if replicas > 1 and isinstance(batch_size, int) and batch_size % replicas:
+        raise ValueError(f"{flag}={batch_size} is the global batch and must divide evenly over the {replicas} "
+                         f"replicas of --num_cpu_devices={replicas}; use a multiple of {replicas}.")
+
+
+def workdir_problem(workdir: str) -> str:
+    """What keeps a local --workdir from being a folder, found before anything is created ("" when nothing
+    does): it is a file, a symbolic link to nothing, inside a file, or has a name longer than its file system
+    allows (the OS's "File name too long")."""
+    if "://" in workdir:
+        return ""
+    flag = f"--workdir={workdir}"
+    parts = os.path.abspath(workdir).split(os.sep)
+    existing = os.sep
+    for i in range(2, len(parts) + 1):
+        here = os.sep.join(parts[:i])
+        if not os.path.lexists(here):
+            break                              # from here on every folder is created
+        if os.path.islink(here) and not os.path.exists(here):
+            link = "is a symbolic link" if i == len(parts) else f"lies under {here}, a symbolic link"
+            return (f"{flag} {link} to {os.readlink(here)}, which does not exist; create that folder or pass "
+                    f"another --workdir.")
+        if not os.path.isdir(here):
+            if i == len(parts):
+                return f"{flag} is a file; pass a folder (it is created when missing)."
+            return f"{flag} lies under {here}, which is a file; pass a folder."
+        existing = here
+    try:
+        name_max, path_max = os.pathconf(existing, "PC_NAME_MAX"), os.pathconf(existing, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        name_max, path_max = 255, 4096
+    long = next((name for name in parts if len(name.encode("utf-8", "surrogateescape")) > name_max), None)
+    if long is not None:
+        return (f"{flag}: the name {long[:24]}… is {len(long.encode('utf-8', 'surrogateescape'))} bytes long, "
+                f"more than the {name_max} its file system allows (File name too long); pass a shorter path.")
+    if len(os.path.abspath(workdir).encode("utf-8", "surrogateescape")) >= path_max:
+        return f"{flag} is longer than the {path_max - 1} bytes a path may have here; pass a shorter path."
+    return ""
 
 
 def did_you_mean(word: str, valid: Sequence[str]) -> str:

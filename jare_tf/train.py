@@ -45,8 +45,8 @@ flags.DEFINE_string("data_dir", None, "Image settings: TFDS data_dir (local or g
 flags.DEFINE_bool("fake_data", None, "Image settings: deterministic random images; --config.fake_data.")
 flags.DEFINE_integer("checkpoint_every", None, "Image settings: steps between checkpoints; "
                      "--config.checkpoint_every.")
-flags.DEFINE_bool("overwrite", False, "Start a new run in a workdir whose saved config differs (its checkpoints "
-                  "are moved aside to checkpoints.overwritten.N).")
+flags.DEFINE_bool("overwrite", False, "Start a new run in a workdir whose saved config differs, or whose "
+                  "checkpoints cannot be read at all (they are moved aside to checkpoints.overwritten.N).")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker", "tpu"],
                   "Image settings: tf.distribute strategy (multi_worker reads TF_CONFIG).")
 flags.DEFINE_string("tpu", "", "--strategy=tpu: the TPU's name or grpc:// address (empty: this TPU VM's own).")
@@ -84,9 +84,9 @@ def main(argv):
               f"{config_checks.did_you_mean(FLAGS.method, methods.names())}; valid methods: "
               f"{', '.join(methods.names())}.", file=sys.stderr)
         return 2
-    if os.path.isfile(FLAGS.workdir):
-        print(f"jare-train: error: --workdir={FLAGS.workdir} is a file; pass a folder (it is created when missing).",
-              file=sys.stderr)
+    problem = config_checks.workdir_problem(FLAGS.workdir)
+    if problem:
+        print(f"jare-train: error: {problem}", file=sys.stderr)
         return 2
     config = FLAGS.config
     for name in SHORTCUTS:
@@ -98,6 +98,11 @@ def main(argv):
     try:
         config_checks.check(config.to_dict(), [n for n in SHORTCUTS if FLAGS[n].value is not None])
         config_checks.check_names(config.to_dict(), FLAGS.method, config.setting in TOY_SETTINGS)
+        if FLAGS.strategy == "mirrored" and "batch_size" in config:   # the flag as typed (the shortcut wins)
+            as_config = FLAGS.batch_size is None and any(
+                a.split("=", 1)[0] in ("--config.batch_size", "-config.batch_size") for a in sys.argv)
+            config_checks.check_replicas(config.batch_size, FLAGS.num_cpu_devices,
+                                         "--config.batch_size" if as_config else "--batch_size")
         if config.setting in TOY_SETTINGS and (FLAGS.strategy != "default" or FLAGS.num_cpu_devices != 1
                                                or FLAGS.tpu):
             raise ValueError(f"--setting={FLAGS.setting} is a toy setting and runs on one device; "

@@ -23,6 +23,18 @@ def no_tensorflow(tmp_path_factory):
     ("jare_tf.train", ["--setting=Z", "--workdir=W"], "Unknown --setting='Z'"),
     ("jare_tf.train", ["--setting=C", "--workdir=FILE"], "is a file"),
     ("jare_tf.train", ["--setting=mog", "--workdir=FILE"], "is a file"),
+    # Paths that cannot be a folder (issue 25 item 6): named in one line, not a traceback from the first write.
+    ("jare_tf.train", ["--setting=C", "--workdir=LONG"], "is 300 bytes long, more than the 255 its file system "
+     "allows (File name too long)"),
+    ("jare_tf.train", ["--setting=dirac", "--workdir=DANGLING"], "is a symbolic link to "),
+    ("jare_tf.train", ["--setting=C", "--workdir=DANGLING/run"], "lies under "),
+    ("jare_tf.train", ["--setting=C", "--workdir=FILE/run"], "which is a file"),
+    # The global batch over the replicas --num_cpu_devices makes, with the flag as typed.
+    ("jare_tf.train", ["--setting=C", "--config.batch_size=7", "--strategy=mirrored", "--num_cpu_devices=2",
+                       "--workdir=W"], "--config.batch_size=7 is the global batch and must divide evenly over the 2 "
+     "replicas of --num_cpu_devices=2; use a multiple of 2."),
+    ("jare_tf.train", ["--setting=C", "--batch_size=9", "--strategy=mirrored", "--num_cpu_devices=4", "--workdir=W"],
+     "--batch_size=9 is the global batch and must divide evenly over the 4 replicas"),
     ("jare_tf.train", ["--setting=C", "--config.method.gamma=1", "--workdir=W"],
      "--config.method.options.jare.gamma"),
     ("jare_tf.train", ["--setting=C", "--config.optimiser.g.learning_rate=1", "--workdir=W"],
@@ -92,7 +104,9 @@ def no_tensorflow(tmp_path_factory):
 ])
 def test_the_error_comes_before_the_tensorflow_import(module, args, message, no_tensorflow, tmp_path):
     (tmp_path / "FILE").write_text("not a folder")
-    paths = {"W": str(tmp_path / "run"), "FILE": str(tmp_path / "FILE"), "MISSING": str(tmp_path / "missing")}
+    os.symlink(tmp_path / "no_such_target", tmp_path / "dangling")
+    paths = {"W": str(tmp_path / "run"), "FILE": str(tmp_path / "FILE"), "MISSING": str(tmp_path / "missing"),
+             "LONG": str(tmp_path / ("a" * 300)), "DANGLING": str(tmp_path / "dangling")}
 
     def path(arg):       # --flag=FILE or --flag=FILE/name: the placeholder becomes a path under tmp_path
         flag, _, value = arg.partition("=")
@@ -105,6 +119,7 @@ def test_the_error_comes_before_the_tensorflow_import(module, args, message, no_
                           timeout=120)
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert message in proc.stderr and "tensorflow was imported" not in proc.stderr, proc.stderr[-2000:]
+    assert not os.path.lexists(paths["W"]) and not os.path.lexists(tmp_path / "no_such_target")   # nothing made
 
 
 def test_the_stand_in_really_stops_a_command_that_needs_tensorflow(no_tensorflow):
