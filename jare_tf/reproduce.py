@@ -70,12 +70,20 @@ def main(argv):
         from jare_tf.data.images import DatasetNotPrepared
         from jare_tf.evaluation.classifier import ClassifierUnavailable
         from jare_tf.reports import fashion_mnist_report
+        from jare_tf.training.workdir import DiskFull, Preempted
+        from jare_tf.training.workdir_lock import WorkdirBusy
         try:
             path = fashion_mnist_report.main(FLAGS.only, FLAGS.report_dir, FLAGS.workdir, FLAGS.grid, FLAGS.data_dir,
                                              render_only=FLAGS.render_only)
-        except (ValueError, DatasetNotPrepared, ClassifierUnavailable) as e:
+        except (ValueError, DatasetNotPrepared, ClassifierUnavailable, WorkdirBusy) as e:
             print(f"jare-reproduce: error: {e}", file=sys.stderr)
             return 2
+        except DiskFull as e:
+            print(f"jare-reproduce: {e}", file=sys.stderr)
+            return 1
+        except Preempted as e:       # SIGTERM while a run trained: it stopped with a checkpoint, and so does the grid
+            print(f"jare-reproduce: {e}", file=sys.stderr)
+            return 143
         print(f"Report: {path}; TensorBoard: tensorboard --logdir {FLAGS.workdir}")
         return 0
     from jare_tf.reports import toy_report

@@ -8,7 +8,14 @@ log file). The Monitor callback writes TensorBoard scalars
 every `sample_every` steps to `workdir/train`, and saves a checkpoint (models, both optimizers, iteration) every
 `checkpoint_every` steps, at the end and, for a fresh run, at step 0 (the untrained generator, whose FID is the
 ceiling a run's curve starts from) — never one with non-finite parameters. `metrics.json` holds the final
-step and losses.
+step, losses and seconds per step; every checkpoint stores those of its own step too (resume.py), so a run
+killed between its final checkpoint and metrics.json writes the same metrics.json when it runs again.
+
+SIGTERM while it trains stops the run at the end of the current execution with a checkpoint of that step
+(`Preempted`). The handler is installed only while `train` runs and the caller's is put back; a SIGTERM that
+comes when nothing is left to interrupt (during the last execution) lets the run finish and is then passed on:
+to the caller's handler if it installed one, as `Preempted` otherwise, so a process that trains several runs
+(jare-reproduce) stops instead of going on to the next.
 """
 
 import json
@@ -30,7 +37,8 @@ from jare_tf.training import distribute, optimizers, resume
 from jare_tf.training.gan_model import GANModel
 from jare_tf.training.updater import NON_FINITE
 from jare_tf.training.workdir import (NonFiniteError, Preempted, checkpoint_bytes, disk_full, is_out_of_space,
-                                     make_workdir, read_json, save_config, write_config_text, write_json)
+                                     make_workdir, read_json, save_config, set_aside_checkpoints,
+                                     write_config_text, write_json)
 from jare_tf.training.workdir_lock import WorkdirLock
 
 GRID = 8
@@ -54,18 +62,26 @@ def with_method_inputs(method, batch: Dict[str, tf.Tensor], seed: int, step, k: 
 class Monitor(keras.callbacks.Callback):
     """TensorBoard scalars and sample grids, and checkpoints, at step boundaries."""
 
-    def __init__(self, run: "ImageRun", writer, manager: tf.train.CheckpointManager):
+    def __init__(self, run: "ImageRun", writer, manager: tf.train.CheckpointManager, metrics: tf.Variable,
+                 restored: Optional[str], t0: float):
         super().__init__()
-        self.run, self.writer, self.manager = run, writer, manager
+        self.run, self.writer, self.manager, self.metrics_variable = run, writer, manager, metrics
         self.last_step = None
         self.last_logs: Dict[str, float] = {}
         self.preempted = False
+        # The checkpoint known to be on disk and readable: the one restored, then each one saved. Only a save at
+        # its step is skipped; the manager's latest_checkpoint may name an unreadable one that restore_newest
+        # fell back past, and that one is written anew when training reaches its step.
+        self.saved, self.saved_step = restored, resume.checkpoint_step(restored) if restored else None
+        self.saved_metrics: Optional[Dict[str, object]] = None
+        self.t0 = t0
+        self.start_step = None
 
     def _crossed(self, every: int, step: int) -> bool:
         return every > 0 and step // every > self.last_step // every
 
     def on_train_begin(self, logs=None):
-        self.last_step = int(self.run.model.iteration.numpy())
+        self.last_step = self.start_step = int(self.run.model.iteration.numpy())
         if self.last_step == 0:
             self.save(0)   # the initial parameters: scores of the untrained generator, curves from step 0
 
@@ -76,7 +92,7 @@ class Monitor(keras.callbacks.Callback):
         quantity = self.run.model.updater.non_finite_name(logs.pop(NON_FINITE, 0.0))   # not for the progress bar
         if quantity is not None:
             raise NonFiniteError(f"Training stopped at step {step}: {quantity} is not finite. The last finite "
-                                 f"checkpoint is kept ({self.manager.latest_checkpoint or 'none written yet'}).")
+                                 f"checkpoint is kept ({self.saved or 'none written yet'}).")
         self.last_logs = {k: float(v) for k, v in logs.items()}
         if self._crossed(c.log_every, step) or step == c.num_steps:
             with self.writer.as_default(step=step):
@@ -115,16 +131,25 @@ class Monitor(keras.callbacks.Callback):
         with self.writer.as_default(step=step):
             tf.summary.image("samples", sample_grid(self.run.samples()))
 
+    def metrics(self, step: int) -> Dict[str, object]:
+        """What metrics.json holds at `step`: the step, its logged values, the seconds per step of this call."""
+        metrics = {"step": step, **{k: v for k, v in self.last_logs.items() if math.isfinite(v)}}
+        if step > self.start_step:
+            metrics["seconds_per_step"] = (time.perf_counter() - self.t0) / (step - self.start_step)
+        return metrics
+
     def save(self, step: int):
-        latest = self.manager.latest_checkpoint
-        if latest and latest.endswith(f"-{step}"):
+        if step == self.saved_step:
             return                                      # this step is saved already
         bad = [v.name for v in self.run.model.generator.weights + self.run.model.discriminator.weights
                if not bool(tf.reduce_all(tf.math.is_finite(v)))]
         if bad:
             raise NonFiniteError(f"Non-finite parameters at step {step} ({', '.join(bad[:3])}); the last finite "
                                  f"checkpoint in {self.manager.directory} is kept.")
-        self.manager.save(checkpoint_number=step)
+        metrics = self.metrics(step)
+        self.metrics_variable.assign(json.dumps(metrics))
+        self.saved = self.manager.save(checkpoint_number=step)
+        self.saved_step, self.saved_metrics = step, metrics
 
     def on_train_end(self, logs=None):
         step = int(self.run.model.iteration.numpy())
@@ -262,21 +287,31 @@ class ImageRun:
         """Train (or resume) to config.num_steps; verbose=1 prints `Progress` to stdout, 0 prints nothing. The
         chief holds the workdir's lock throughout (workdir_lock: a second run there stops with WorkdirBusy). The
         result is the final step and losses with `seconds` (of this call's training) and `already_finished`
-        (True when the run was finished before and its saved metrics were returned)."""
-        make_workdir(workdir)
-        with WorkdirLock(workdir, log, enabled=distribute.is_chief(self.strategy)):
-            try:
-                return self._train(workdir, log, verbose, overwrite)
-            except Exception as e:
-                if not is_out_of_space(e):
-                    raise
-                kept = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
-                m = self.model
-                needed = checkpoint_bytes(kept) or sum(
-                    v.numpy().nbytes for v in m.generator.weights + m.discriminator.weights
-                    + m.g_optimizer.variables + m.d_optimizer.variables)
-                raise disk_full(workdir, needed, f"the last complete checkpoint, {kept}, is intact" if kept
-                                else "no checkpoint was completed") from None
+        (True when the run was finished before and its saved metrics were returned). A full disk, also when
+        the workdir or its lock is made, raises DiskFull (one line; the lock is not left behind)."""
+        self._sigterm = None
+        try:
+            make_workdir(workdir)
+            with WorkdirLock(workdir, log, enabled=distribute.is_chief(self.strategy)):
+                result = self._train(workdir, log, verbose, overwrite)
+        except Exception as e:
+            if not is_out_of_space(e):
+                raise
+            kept = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+            m = self.model
+            needed = checkpoint_bytes(kept) or sum(
+                v.numpy().nbytes for v in m.generator.weights + m.discriminator.weights
+                + m.g_optimizer.variables + m.d_optimizer.variables)
+            raise disk_full(workdir, needed, f"the last complete checkpoint, {kept}, is intact" if kept
+                            else "no checkpoint was completed") from None
+        if self._sigterm is not None:                   # the run is finished and the lock released: pass it on
+            previous, self._sigterm = self._sigterm, None
+            if callable(previous):
+                signal.raise_signal(signal.SIGTERM)     # the caller's own handler runs now
+            elif previous != signal.SIG_IGN:
+                raise Preempted(f"SIGTERM arrived as the run finished: it is complete at step {result['step']} "
+                                f"(final checkpoint and {os.path.join(workdir, 'metrics.json')} written).")
+        return result
 
     def _train(self, workdir: str, log: Callable[[str], None], verbose: int, overwrite: bool) -> Dict[str, object]:
         c = self.config
@@ -300,7 +335,22 @@ class ImageRun:
         checkpoint.run_config = resume.config_variable(resolved)
         manager = tf.train.CheckpointManager(
             checkpoint, checkpoints if chief else os.path.join(scratch, "checkpoints"), max_to_keep=c.keep_checkpoints)
-        latest, _ = resume.restore_newest(checkpoint, checkpoints, log)
+        try:
+            latest, _ = resume.restore_newest(checkpoint, checkpoints, log)
+        except resume.NoneReadable as e:
+            if not overwrite:
+                raise
+            # The failed restores may have set some variables: start from a model built anew (the same one: its
+            # initial weights are a function of the seed).
+            aside = set_aside_checkpoints(workdir) if chief else None
+            log(f"{str(e).split('. Pass --overwrite')[0]}. --overwrite: "
+                + (f"set them aside as {aside} (nothing is deleted); " if aside else "")
+                + "training from step 0.")
+            self.__init__(self.config, self.method.name, self.strategy)
+            return self._train(workdir, log, verbose, overwrite)
+        # Added after the restore, so checkpoints written before they stored metrics still match the model; here
+        # it takes up the stored value, which no longer goes unclaimed (TensorFlow would warn about it).
+        checkpoint.metrics = resume.metrics_variable()
         if latest:
             checkpoint.run_config.assign(json.dumps(resolved, sort_keys=True))   # restore() put the stored one back
             log(f"Resuming {latest} at step {int(self.model.iteration.numpy())}.")
@@ -314,7 +364,19 @@ class ImageRun:
             # A finished run run again: its results stay as they are (no new events file, no rewritten metrics).
             log(f"The run in {workdir} is finished (step {start} of {c.num_steps}); its results are kept. Raise "
                 f"--num_steps to extend it.")
-            return dict(read_json(metrics_path), seconds=0.0, already_finished=True)
+            return dict(read_json(metrics_path, expect=dict), seconds=0.0, already_finished=True)
+        if start >= c.num_steps:
+            # Finished, but stopped before metrics.json was written: the final checkpoint holds its metrics.
+            final = resume.stored_metrics(latest) if latest else None
+            how = f"from the metrics stored in {latest}"
+            if final is None or final.get("step") != start:
+                final, how = {"step": start}, (f"with the step alone: {latest} holds no metrics (it was written "
+                                                f"before checkpoints stored them)")
+            if chief:
+                write_json(metrics_path, final)
+                log(f"The run in {workdir} is finished (step {start} of {c.num_steps}) but had no metrics.json; "
+                    f"wrote it {how}.")
+            return dict(final, seconds=0.0, already_finished=True)
         coarse = [f"{name}={c[name]}" for name in ("checkpoint_every", "log_every", "sample_every", "spectrum_every")
                   if c.get(name, 0) and c[name] % c.steps_per_execution]
         if coarse and chief:
@@ -324,31 +386,31 @@ class ImageRun:
         writer = (tf.summary.create_file_writer(os.path.join(workdir, "train")) if chief
                   else tf.summary.create_noop_writer())
         write_config_text(writer, resolved, start)
-        monitor = Monitor(self, writer, manager)
+        t0 = time.perf_counter()
+        monitor = Monitor(self, writer, manager, checkpoint.metrics, latest, t0)
 
         def on_sigterm(signum, frame):
             monitor.preempted = True
 
         previous = signal.signal(signal.SIGTERM, on_sigterm)
-        t0 = time.perf_counter()
         try:
-            if start < c.num_steps:
-                callbacks = [monitor] + ([Progress(self, c.num_steps)] if verbose else [])
-                self.model.fit(self.dataset(start, c.num_steps), steps_per_epoch=c.num_steps - start, shuffle=False,
-                               callbacks=callbacks, verbose=0)
+            callbacks = [monitor] + ([Progress(self, c.num_steps)] if verbose else [])
+            self.model.fit(self.dataset(start, c.num_steps), steps_per_epoch=c.num_steps - start, shuffle=False,
+                           callbacks=callbacks, verbose=0)
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            # None: a handler set outside Python, which cannot be put back; the default is the closest.
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
             if scratch is not None and tf.io.gfile.exists(scratch):
                 tf.io.gfile.rmtree(scratch)
-        # A SIGTERM that arrives after the last step was saved has nothing to interrupt: the run finishes.
-        if monitor.preempted and int(self.model.iteration.numpy()) < c.num_steps:
-            raise Preempted(f"SIGTERM: checkpoint written at step {int(self.model.iteration.numpy())} "
-                            f"({manager.latest_checkpoint}); run the same command to resume.")
+        step = int(self.model.iteration.numpy())
+        if monitor.preempted and step < c.num_steps:
+            raise Preempted(f"SIGTERM: checkpoint written at step {step} ({manager.latest_checkpoint}); run the "
+                            f"same command to resume.")
+        if monitor.preempted:                           # nothing was left to interrupt: passed on by train()
+            self._sigterm = previous
         seconds = time.perf_counter() - t0
-        final = {"step": int(self.model.iteration.numpy()), **monitor.last_logs}
-        if start < c.num_steps:
-            final["seconds_per_step"] = seconds / (c.num_steps - start)
+        # The metrics stored in the final checkpoint, so that a rerun after a kill before this write writes these.
+        final = monitor.saved_metrics if monitor.saved_step == step else monitor.metrics(step)
         if chief:
-            write_json(metrics_path,
-                       {k: v for k, v in final.items() if not isinstance(v, float) or math.isfinite(v)})
+            write_json(metrics_path, final)
         return dict(final, seconds=seconds, already_finished=False)

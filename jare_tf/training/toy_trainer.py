@@ -68,7 +68,7 @@ class ToyRun:
     @classmethod
     def finished(cls, workdir: str) -> "ToyRun":
         """The run a finished toy workdir holds (config.json), its game at the last step (parameters.npz)."""
-        run = cls(*settings.from_saved(read_json(os.path.join(workdir, "config.json"))))
+        run = cls(*settings.from_saved(read_json(os.path.join(workdir, "config.json"), expect=dict)))
         run.load_parameters(workdir)
         return run
 
@@ -151,16 +151,17 @@ class ToyRun:
     def train(self, workdir: str, log: Callable[[str], None] = print, overwrite: bool = False) -> Dict[str, object]:
         """Train to config.num_steps, or return a finished run's saved results; holds the workdir's lock. The
         result is the final metrics with `seconds` (of training; a finished run's saved time) and
-        `already_finished` (True when the saved results were returned and nothing was trained)."""
-        make_workdir(workdir)
-        with WorkdirLock(workdir, log):
-            try:
+        `already_finished` (True when the saved results were returned and nothing was trained). A full disk,
+        also when the workdir or its lock is made, raises DiskFull (one line; the lock is not left behind)."""
+        try:
+            make_workdir(workdir)
+            with WorkdirLock(workdir, log):
                 return self._train(workdir, log, overwrite)
-            except Exception as e:
-                if not is_out_of_space(e):
-                    raise
-                # Toy runs keep no checkpoints: what is lost is this run's unfinished history (a rerun retrains).
-                raise disk_full(workdir, None, "the run's history and metrics were not written") from None
+        except Exception as e:
+            if not is_out_of_space(e):
+                raise
+            # Toy runs keep no checkpoints: what is lost is this run's unfinished history (a rerun retrains).
+            raise disk_full(workdir, None, "the run's history and metrics were not written") from None
 
     def _train(self, workdir: str, log: Callable[[str], None], overwrite: bool) -> Dict[str, object]:
         c = self.config
@@ -168,7 +169,7 @@ class ToyRun:
         name = f"{c.setting}/{self.method.name}"
         metrics_path = os.path.join(workdir, "metrics.json")
         if not overwrite and os.path.exists(metrics_path) and os.path.exists(os.path.join(workdir, "history.json")):
-            saved = read_json(metrics_path)
+            saved = read_json(metrics_path, expect=dict)
             if saved.get("step") == c.num_steps:
                 # Toy runs keep no checkpoints: a finished run's saved result is its result; another
                 # --num_steps trains again from step 0.

@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 from typing import Dict, Optional
 
-from jare_tf import settings
+from jare_tf import config_checks, settings
 from jare_tf.configs import dotted
 
 
@@ -84,13 +84,29 @@ def read_npz(path: str) -> Dict[str, np.ndarray]:
 
 
 def make_workdir(workdir: str) -> None:
-    """Create the workdir (local or gs://); a path that is a file is refused with the flag's name."""
-    if tf.io.gfile.exists(workdir) and not tf.io.gfile.isdir(workdir):
-        raise ValueError(f"--workdir={workdir} is a file; pass a folder (it is created when missing).")
+    """Create the workdir (local or gs://). A path that cannot be a folder is refused with the flag's name and
+    why (a file, a symbolic link to nothing, a name too long for its file system); one that cannot be written
+    raises PermissionError, a full disk OSError(ENOSPC)."""
+    if "://" in workdir:
+        if tf.io.gfile.exists(workdir) and not tf.io.gfile.isdir(workdir):
+            raise ValueError(f"--workdir={workdir} is a file; pass a folder (it is created when missing).")
+        try:
+            tf.io.gfile.makedirs(workdir)
+        except tf.errors.PermissionDeniedError:
+            raise PermissionError(errno.EACCES, "permission denied", workdir) from None
+        return
+    problem = config_checks.workdir_problem(workdir)
+    if problem:
+        raise ValueError(problem)
     try:
-        tf.io.gfile.makedirs(workdir)
-    except tf.errors.PermissionDeniedError:
-        raise PermissionError(errno.EACCES, "permission denied", workdir) from None
+        os.makedirs(workdir, exist_ok=True)
+    except OSError as e:
+        if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise PermissionError(e.errno, "read-only file system" if e.errno == errno.EROFS
+                                  else "permission denied", e.filename or workdir) from None
+        if e.errno == errno.ENOSPC:
+            raise
+        raise ValueError(f"--workdir={workdir} cannot be created ({e.strerror}); pass another folder.") from None
 
 
 #: Values that may change between invocations on the same workdir without changing the experiment.
@@ -102,14 +118,32 @@ class ConfigConflict(ValueError):
     pass
 
 
-def read_json(path: str) -> object:
-    """A JSON file of a workdir; a damaged one is refused with its path and what to do."""
+def read_json(path: str, expect: Optional[type] = None) -> object:
+    """A JSON file of a workdir; a damaged one is refused with its path and what to do, and so is one that holds
+    another kind of value than `expect` (dict: config.json and metrics.json hold an object)."""
     with tf.io.gfile.GFile(path) as f:
         try:
-            return json.loads(f.read())
+            value = json.loads(f.read())
         except (ValueError, UnicodeDecodeError) as e:
-            raise ValueError(f"{path} is damaged ({type(e).__name__}: {str(e)[:120]}); restore it, move it away, "
-                             f"or use another --workdir.") from None
+            why = f"{type(e).__name__}: {str(e)[:120]}"
+        else:
+            if expect is None or isinstance(value, expect):
+                return value
+            why = f"it holds the JSON {type(value).__name__} {json.dumps(value)[:60]}, not an object"
+    raise ValueError(f"{path} is damaged ({why}); restore it, move it away, or use another --workdir.")
+
+
+def set_aside_checkpoints(workdir: str) -> Optional[str]:
+    """Move <workdir>/checkpoints to checkpoints.overwritten.N (the first N free); returns that path (None when
+    there is no checkpoints folder). Nothing is deleted."""
+    checkpoints = os.path.join(workdir, "checkpoints")
+    if not tf.io.gfile.isdir(checkpoints):
+        return None
+    n = 1
+    while tf.io.gfile.exists(f"{checkpoints}.overwritten.{n}"):
+        n += 1
+    tf.io.gfile.rename(checkpoints, f"{checkpoints}.overwritten.{n}")
+    return f"{checkpoints}.overwritten.{n}"
 
 
 def save_config(workdir: str, config: Dict[str, object], overwrite: bool, write: bool = True,
@@ -121,7 +155,7 @@ def save_config(workdir: str, config: Dict[str, object], overwrite: bool, write:
     path = os.path.join(workdir, "config.json")
     new = json.loads(json.dumps(config))
     # A config stored in the shape of an earlier version is compared (and then rewritten) in the current one.
-    saved = [settings.upgraded(read_json(path))] if tf.io.gfile.exists(path) else []
+    saved = [settings.upgraded(read_json(path, expect=dict))] if tf.io.gfile.exists(path) else []
     saved += [settings.upgraded(checkpointed)] if checkpointed is not None else []
     differ, shown = [], ""
     for old in saved:
@@ -135,12 +169,7 @@ def save_config(workdir: str, config: Dict[str, object], overwrite: bool, write:
             raise ConfigConflict(f"{workdir} holds a run with a different config ({shown}). Use another --workdir, "
                                  f"or pass --overwrite to start a new run there.")
         if differ and overwrite and write:
-            checkpoints = os.path.join(workdir, "checkpoints")
-            if tf.io.gfile.isdir(checkpoints):
-                n = 1
-                while tf.io.gfile.exists(f"{checkpoints}.overwritten.{n}"):
-                    n += 1
-                tf.io.gfile.rename(checkpoints, f"{checkpoints}.overwritten.{n}")
+            set_aside_checkpoints(workdir)
     if write:
         write_json(path, new)
     return new

@@ -1,15 +1,17 @@
 """A full disk ends a run with one line naming the workdir, the space free and needed, and what is intact: the
 write that fails is made to fail as a full file system does (ENOSPC from the OS, or TensorFlow's error that
-carries it), and the checkpoints written before it stay readable."""
+carries it), and the checkpoints written before it stay readable. That holds from the first write on, the
+workdir's LOCK, which is then not left behind to block the same command once there is space."""
 
 import errno
+import json
 import os
 
 import pytest
 import tensorflow as tf
 
 from jare_tf import settings
-from jare_tf.training import toy_trainer, workdir as workdir_module
+from jare_tf.training import toy_trainer, workdir as workdir_module, workdir_lock
 from jare_tf.training.image_trainer import ImageRun
 from jare_tf.training.toy_trainer import ToyRun
 from jare_tf.training.workdir import DiskFull
@@ -67,3 +69,48 @@ def test_other_errors_are_not_taken_for_a_full_disk():
     assert workdir_module.is_out_of_space(OSError(errno.ENOSPC, "No space left on device"))
     assert not workdir_module.is_out_of_space(OSError(errno.EACCES, "Permission denied"))
     assert not workdir_module.is_out_of_space(tf.errors.ResourceExhaustedError(None, None, "OOM when allocating"))
+
+
+def fail_lock_writes(monkeypatch):
+    """Writes to a LOCK file fail as on a full disk (ENOSPC); creating it still works, as on a full tmpfs."""
+    real_write, real_fdopen = os.write, os.fdopen
+
+    def is_lock(fd):
+        return os.readlink(f"/proc/self/fd/{fd}").endswith(os.sep + workdir_lock.TRAIN)
+
+    def write(fd, data):
+        if is_lock(fd):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    def fdopen(fd, *args, **kwargs):
+        if is_lock(fd):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr(os, "write", write)
+    monkeypatch.setattr(os, "fdopen", fdopen)
+
+
+@pytest.mark.parametrize("kind", ["image", "toy"])
+def test_a_full_disk_at_the_start_is_one_clear_error_and_the_same_command_then_runs(tmp_path, monkeypatch, kind):
+    """Issue 25 item 2: the lock is the first write of a run. It failed outside the disk-full handling (an
+    OSError traceback) and left an empty LOCK that then made the same command exit 2 "in use by another process"."""
+    workdir = str(tmp_path / kind)
+    c = tiny_c(2) if kind == "image" else settings.load("dirac")
+    if kind == "toy":
+        c.num_steps = 20
+
+    def train():
+        run = ImageRun(c, "gan") if kind == "image" else ToyRun(c, "gan")
+        return run.train(workdir, log=lambda line: None, **({"verbose": 0} if kind == "image" else {}))
+
+    with monkeypatch.context() as patch:
+        fail_lock_writes(patch)
+        with pytest.raises(DiskFull) as raised:
+            train()
+    message = str(raised.value)
+    assert "\n" not in message and f"--workdir={workdir} (" in message and "MiB free" in message, message
+    assert not os.path.exists(os.path.join(workdir, workdir_lock.TRAIN))
+    assert train()["step"] == c.num_steps                 # space again: the same command runs
+    assert json.load(open(os.path.join(workdir, "metrics.json")))["step"] == c.num_steps

@@ -1,5 +1,6 @@
-"""Reliability: exact resume after SIGKILL, a checkpoint on SIGTERM, the NaN/Inf guard, clear early errors for bad
-input, config conflicts, unreadable checkpoints, and atomic JSON."""
+"""Reliability: exact resume after SIGKILL, a checkpoint on SIGTERM (and a SIGTERM never lost), the NaN/Inf guard,
+clear early errors for bad input, config conflicts, unreadable checkpoints (written anew, or set aside by
+--overwrite), the final metrics kept in the final checkpoint, and atomic JSON."""
 
 import json
 import os
@@ -28,8 +29,9 @@ def run(*args):
 def checkpoint_values(workdir):
     reader = tf.train.load_checkpoint(os.path.join(workdir, "checkpoints"))
     """Every saved tensor: both models' variables, both optimizers' slots and counters, the iteration."""
-    names = sorted(n for n in reader.get_variable_to_shape_map()       # (run_config: the stored config string)
-                   if n != "_CHECKPOINTABLE_OBJECT_GRAPH" and not n.startswith(("save_counter", "run_config")))
+    names = sorted(n for n in reader.get_variable_to_shape_map()       # (run_config, metrics: stored strings)
+                   if n != "_CHECKPOINTABLE_OBJECT_GRAPH"
+                   and not n.startswith(("save_counter", "run_config", "metrics")))
     return {n: reader.get_tensor(n) for n in names}, reader
 
 
@@ -195,7 +197,7 @@ def test_unreadable_newest_checkpoints_fall_back_to_the_newest_readable_one_and_
             (workdir / "checkpoints" / name).write_bytes(b"not a checkpoint")
     proc = run(*SMALL, "--num_steps=6", f"--workdir={workdir}")
     assert proc.returncode == 2 and "No checkpoint in" in proc.stderr and "can be read" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert "Pass --overwrite" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_a_lost_config_json_is_recreated_from_the_checkpoints_and_another_seed_refused(stopped_and_straight,
@@ -211,6 +213,18 @@ def test_a_lost_config_json_is_recreated_from_the_checkpoints_and_another_seed_r
     proc = run(*SMALL, "--num_steps=6", f"--workdir={workdir}")
     assert proc.returncode == 0 and "Resuming" in proc.stdout, proc.stderr[-2000:]
     resumes_exactly(workdir, straight)
+
+
+@pytest.mark.parametrize("content", ["[]", '"config"', "3", '{"seed": 1', ""])
+def test_a_config_json_that_is_not_an_object_is_named_damaged_like_a_truncated_one(tmp_path, content):
+    """Issue 25 item 6: `[]` gave AttributeError; every config.json that does not hold a JSON object is refused with
+    its path and the fix, and left as it is."""
+    from jare_tf.training.workdir import save_config
+    (tmp_path / "config.json").write_text(content)
+    with pytest.raises(ValueError, match=r"config.json is damaged \(.*\); restore it, move it away, or use another "
+                                         r"--workdir\.$"):
+        save_config(str(tmp_path), {"seed": 1}, overwrite=False)
+    assert (tmp_path / "config.json").read_text() == content
 
 
 def test_json_is_written_atomically(tmp_path):
@@ -240,13 +254,98 @@ def test_a_global_batch_that_does_not_divide_over_the_replicas_is_refused():
     assert "REFUSED --batch_size=5" in proc.stdout and "2 replicas" in proc.stdout, proc.stderr[-1500:]
 
 
-@pytest.mark.parametrize("at_step", [2, 4])
-def test_a_sigterm_after_the_final_checkpoint_finishes_the_run_and_one_before_it_stops(tmp_path, monkeypatch,
-                                                                                       at_step):
-    """K5: the SIGTERM is sent from inside the checkpoint write of step `at_step` (of 4), so its timing is exact.
-    At the last step there is nothing left to interrupt: the run ends normally with metrics.json. Before it,
-    the run stops with a checkpoint at that step and a Preempted error."""
+def tiny(num_steps):
+    """Setting C on fake data, batch 2, two steps per execution and a checkpoint every 2 steps."""
     from jare_tf import settings
+    c = settings.load("C")
+    c.fake_data, c.batch_size, c.steps_per_execution, c.num_steps = True, 2, 2, num_steps
+    c.log_every, c.sample_every, c.checkpoint_every = 2, 0, 2
+    return c
+
+
+def train_tiny(workdir, num_steps=4, lines=None, **kwargs):
+    from jare_tf.training.image_trainer import ImageRun
+    return ImageRun(tiny(num_steps), "gan").train(str(workdir), log=lines.append if lines is not None else
+                                                  (lambda line: None), verbose=0, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def finished_tiny(tmp_path_factory):
+    """A finished 4-step run (ckpt-0, 2, 4 and metrics.json), trained in this process."""
+    workdir = tmp_path_factory.mktemp("tiny") / "finished"
+    train_tiny(workdir)
+    return workdir
+
+
+def garble(path):
+    """4 KB of random bytes at the middle of the file, its size unchanged."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 4096] = np.random.default_rng(0).bytes(len(data[middle:middle + 4096]))
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", ["garble the data", "remove the index", "move the files away"])
+def test_an_unreadable_final_checkpoint_is_written_anew_when_training_reaches_its_step(finished_tiny, tmp_path,
+                                                                                       damage):
+    """Issue 25 item 1: the run falls back to ckpt-2 and retrains to 4; ckpt-4 must then be readable again (the
+    save at step 4 was skipped because the manager's latest checkpoint, the damaged one, had that step)."""
+    workdir = tmp_path / "w"
+    shutil.copytree(finished_tiny, workdir)
+    final = workdir / "checkpoints" / "ckpt-4"
+    if damage == "garble the data":
+        garble(workdir / "checkpoints" / "ckpt-4.data-00000-of-00001")
+    else:
+        for suffix in (".index",) if damage == "remove the index" else (".index", ".data-00000-of-00001"):
+            os.rename(f"{final}{suffix}", tmp_path / f"ckpt-4{suffix}")
+    lines = []
+    assert train_tiny(workdir, lines=lines)["step"] == 4
+    assert any("cannot be read: ckpt-4" in line and "Resuming from ckpt-2" in line for line in lines), lines
+    assert tf.train.latest_checkpoint(str(workdir / "checkpoints")) == str(final)     # the state file names it
+    resumes_exactly(workdir, checkpoint_values(finished_tiny)[0])                      # readable, and the same
+
+
+def test_a_run_killed_after_its_final_checkpoint_writes_the_same_metrics_json_again(finished_tiny, tmp_path):
+    """Issue 25 item 3: a SIGKILL after the state file names ckpt-4 and before metrics.json is written leaves the
+    finished workdir without metrics.json; the same command then writes what the uninterrupted run wrote (the
+    losses, norms and seconds per step are stored in the final checkpoint), not {"step": 4}."""
+    workdir = tmp_path / "w"
+    shutil.copytree(finished_tiny, workdir)
+    os.remove(workdir / "metrics.json")
+    lines = []
+    result = train_tiny(workdir, lines=lines)
+    assert (workdir / "metrics.json").read_bytes() == (finished_tiny / "metrics.json").read_bytes()
+    assert {"loss/d", "loss/g", "seconds_per_step"} <= set(json.load(open(workdir / "metrics.json")))
+    assert result["already_finished"] and any("metrics stored in" in line for line in lines), lines
+    resumes_exactly(workdir, checkpoint_values(finished_tiny)[0])                      # nothing was trained
+
+
+def test_overwrite_sets_unreadable_checkpoints_aside_and_trains_from_step_0(finished_tiny, tmp_path):
+    """Issue 25 item 4: when no checkpoint can be read the error advises --overwrite, and --overwrite (same config)
+    then sets them aside and trains from step 0, to the parameters of a fresh run."""
+    from jare_tf.training import resume
+    workdir = tmp_path / "w"
+    shutil.copytree(finished_tiny, workdir)
+    for name in os.listdir(workdir / "checkpoints"):
+        if ".data-" in name:
+            (workdir / "checkpoints" / name).write_bytes(b"not a checkpoint")
+    with pytest.raises(resume.NoneReadable, match="Pass --overwrite to set the folder aside"):
+        train_tiny(workdir)
+    lines = []
+    assert train_tiny(workdir, lines=lines, overwrite=True)["step"] == 4
+    aside = workdir / "checkpoints.overwritten.1"
+    assert any(f"set them aside as {aside}" in line and "training from step 0" in line for line in lines), lines
+    assert (aside / "ckpt-4.data-00000-of-00001").read_bytes() == b"not a checkpoint"      # kept, not deleted
+    resumes_exactly(workdir, checkpoint_values(finished_tiny)[0])
+
+
+@pytest.mark.parametrize("at_step, caller_handler", [(2, False), (4, False), (4, True)])
+def test_a_sigterm_is_acted_on_or_passed_on_never_lost(tmp_path, monkeypatch, at_step, caller_handler):
+    """K5: the SIGTERM is sent from inside the checkpoint write of step `at_step` (of 4), so its timing is exact.
+    Before the last step the run stops with a checkpoint at that step (Preempted). At the last step there is
+    nothing left to interrupt: the run finishes (final checkpoint, metrics.json, lock released) and the SIGTERM
+    is then passed on, not lost (a process training several runs, jare-reproduce, must stop): to the handler the
+    caller installed, or as Preempted where the caller has the default one. The caller's handler is put back."""
     from jare_tf.training.image_trainer import ImageRun
     from jare_tf.training.workdir import Preempted
 
@@ -259,17 +358,31 @@ def test_a_sigterm_after_the_final_checkpoint_finishes_the_run_and_one_before_it
         return path
 
     monkeypatch.setattr(tf.train.CheckpointManager, "save", save_then_sigterm)
-    c = settings.load("C")
-    c.fake_data, c.batch_size, c.steps_per_execution, c.num_steps = True, 2, 1, 4
-    c.log_every, c.sample_every, c.checkpoint_every = 1, 0, 2
+    c = tiny(4)
+    c.steps_per_execution = 1
     workdir = str(tmp_path / "run")
-    run = ImageRun(c, "gan")
-    if at_step == c.num_steps:
-        assert run.train(workdir, log=lambda line: None, verbose=0)["step"] == 4
-        assert json.load(open(os.path.join(workdir, "metrics.json")))["step"] == 4
-    else:
-        with pytest.raises(Preempted, match=f"checkpoint written at step {at_step}"):
-            run.train(workdir, log=lambda line: None, verbose=0)
-        assert not os.path.exists(os.path.join(workdir, "metrics.json"))
-    assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith(f"ckpt-{at_step}")
-    assert signal.getsignal(signal.SIGTERM) is not None and not os.path.exists(os.path.join(workdir, "LOCK"))
+    calls = []
+
+    def caller(signum, frame):                        # records whether the lock was still held when it came
+        calls.append(os.path.exists(os.path.join(workdir, "LOCK")))
+
+    installed = caller if caller_handler else signal.SIG_DFL
+    previous = signal.signal(signal.SIGTERM, installed)
+    try:
+        run = ImageRun(c, "gan")
+        if at_step < c.num_steps:
+            with pytest.raises(Preempted, match=f"checkpoint written at step {at_step}"):
+                run.train(workdir, log=lambda line: None, verbose=0)
+            assert not os.path.exists(os.path.join(workdir, "metrics.json"))
+        elif caller_handler:
+            assert run.train(workdir, log=lambda line: None, verbose=0)["step"] == 4
+            assert calls == [False]                   # passed on once, after the lock was released
+        else:
+            with pytest.raises(Preempted, match="SIGTERM arrived as the run finished: it is complete at step 4"):
+                run.train(workdir, log=lambda line: None, verbose=0)
+        if at_step == c.num_steps:
+            assert json.load(open(os.path.join(workdir, "metrics.json")))["step"] == 4
+        assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith(f"ckpt-{at_step}")
+        assert signal.getsignal(signal.SIGTERM) == installed and not os.path.exists(os.path.join(workdir, "LOCK"))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
