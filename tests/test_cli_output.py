@@ -2,7 +2,6 @@
 jare-prepare's log without progress bars or TFDS' warning about a dataset not prepared yet, no TF-GAN deprecation
 notice from the scores, and a finished toy run that says it returned its saved results."""
 
-import logging
 import os
 import re
 import subprocess
@@ -90,15 +89,22 @@ def test_a_log_of_jare_prepare_is_plain_lines(tmp_path):
 @pytest.mark.parametrize("folder_exists, kept", [(False, False), (True, True)])
 def test_tfds_warning_of_a_folder_without_dataset_info_is_kept_where_the_folder_exists(tmp_path, folder_exists,
                                                                                        kept):
-    from jare_tf import prepare
+    # In its own process: jare_tf.prepare defines absl flags (--data_dir) that another command's module, imported
+    # by an earlier test in the same worker, may define too.
     folder = tmp_path / "fashion_mnist" / "3.0.1"
     if folder_exists:
         folder.mkdir(parents=True)           # a damaged dataset: the warning says something
-    record = logging.LogRecord("absl", logging.WARNING, "file_utils.py", 394, "Variant folder %s has no %s",
-                               (folder, "dataset_info.json"), None)
-    assert prepare._NotPreparedYet().filter(record) is kept
-    other = logging.LogRecord("absl", logging.WARNING, "x.py", 1, "Something else %s", (folder,), None)
-    assert prepare._NotPreparedYet().filter(other)
+    code = ("import logging, sys\n"
+            "from jare_tf import prepare\n"
+            "folder = sys.argv[1]\n"
+            "record = logging.LogRecord('absl', logging.WARNING, 'file_utils.py', 394, 'Variant folder %s has no %s',"
+            " (folder, 'dataset_info.json'), None)\n"
+            "other = logging.LogRecord('absl', logging.WARNING, 'x.py', 1, 'Something else %s', (folder,), None)\n"
+            "print(prepare._NotPreparedYet().filter(record), prepare._NotPreparedYet().filter(other))\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == [str(kept), "True"]
 
 
 def test_a_finished_toy_run_says_it_returned_its_saved_results(tmp_path):

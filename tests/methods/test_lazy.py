@@ -167,7 +167,7 @@ def test_a_lazy_image_run_resumes_exactly_from_a_step_between_regularised_iterat
         """Every saved tensor of the newest checkpoint (models, optimizer slots, counters, the iteration)."""
         reader = tf.train.load_checkpoint(str(workdir / "checkpoints"))
         return {n: reader.get_tensor(n) for n in reader.get_variable_to_shape_map()
-                if n != "_CHECKPOINTABLE_OBJECT_GRAPH" and not n.startswith(("save_counter", "run_config"))}
+                if n != "_CHECKPOINTABLE_OBJECT_GRAPH" and not n.startswith(("save_counter", "run_config", "metrics"))}
 
     quiet = dict(log=lambda line: None, verbose=0)
     ImageRun(config(2), "jare").train(str(tmp_path / "stopped"), **quiet)
