@@ -15,6 +15,7 @@ from jare_tf.training import toy_trainer, workdir as workdir_module, workdir_loc
 from jare_tf.training.image_trainer import ImageRun
 from jare_tf.training.toy_trainer import ToyRun
 from jare_tf.training.workdir import DiskFull
+from tests.training.test_workdir_lock import fail_lock_writes
 
 
 def tiny_c(num_steps):
@@ -69,27 +70,6 @@ def test_other_errors_are_not_taken_for_a_full_disk():
     assert workdir_module.is_out_of_space(OSError(errno.ENOSPC, "No space left on device"))
     assert not workdir_module.is_out_of_space(OSError(errno.EACCES, "Permission denied"))
     assert not workdir_module.is_out_of_space(tf.errors.ResourceExhaustedError(None, None, "OOM when allocating"))
-
-
-def fail_lock_writes(monkeypatch):
-    """Writes to a LOCK file fail as on a full disk (ENOSPC); creating it still works, as on a full tmpfs."""
-    real_write, real_fdopen = os.write, os.fdopen
-
-    def is_lock(fd):
-        return os.readlink(f"/proc/self/fd/{fd}").endswith(os.sep + workdir_lock.TRAIN)
-
-    def write(fd, data):
-        if is_lock(fd):
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_write(fd, data)
-
-    def fdopen(fd, *args, **kwargs):
-        if is_lock(fd):
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_fdopen(fd, *args, **kwargs)
-
-    monkeypatch.setattr(os, "write", write)
-    monkeypatch.setattr(os, "fdopen", fdopen)
 
 
 @pytest.mark.parametrize("kind", ["image", "toy"])
