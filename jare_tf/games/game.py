@@ -64,6 +64,16 @@ class Game:
                 f"{GENERATOR_LOSS_FOR_REGULARIZER}.")
 
     # --- parameters and state -------------------------------------------------------------------------------
+    def syncs_across_replicas(self) -> bool:
+        """Whether a layer of either player all-reduces inside its forward pass (synchronised batch norm): then no
+        branch (lazy regularisation's tf.cond) and no forward-mode product may hold the forward pass."""
+        def layers(layer):
+            yield layer
+            for inner in getattr(layer, "layers", []):
+                yield from layers(inner)
+        return any(getattr(layer, "sync", False) for model in (self.generator, self.discriminator)
+                   for layer in layers(model))
+
     def variables(self) -> Players:
         """The trainable variables (φ, θ), in the order the parameter lists use."""
         return Players(list(self.generator.trainable_variables), list(self.discriminator.trainable_variables))

@@ -181,20 +181,10 @@ def check_forward_mode(game, replicas: int) -> None:
     """Refuse hvp='forward' on a game whose forward pass all-reduces across `replicas` > 1 (synchronised batch
     norm). The trainers call it when they build the run, before anything is written to the workdir; the
     regulariser calls it again when it traces, for callers of the Python API."""
-    if replicas > 1 and syncs_across_replicas(game):
+    if replicas > 1 and game.syncs_across_replicas():
         raise ValueError("hvp='forward' cannot differentiate through batch statistics synchronised across "
                          "replicas (tf.autodiff.ForwardAccumulator carries no tangent through all_reduce); use "
                          "hvp='reverse', or sync_batch_norm=False.")
-
-
-def syncs_across_replicas(game) -> bool:
-    """Whether a layer of either player all-reduces inside its forward pass (synchronised batch norm)."""
-    def layers(layer):
-        yield layer
-        for inner in getattr(layer, "layers", []):
-            yield from layers(inner)
-    return any(getattr(layer, "sync", False) for model in (game.generator, game.discriminator)
-               for layer in layers(model))
 
 
 def regularised_directions(method: base.Method, game, params, state, batch, reducer, term: str, gamma: float,

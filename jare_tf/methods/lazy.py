@@ -105,8 +105,7 @@ def cycle_average(method: base.Method) -> base.Method:
 def check_replicas(method: base.Method, game, replicas: int) -> None:
     """Refuse lazy regularisation where a branch would hold an all-reduce: batch statistics synchronised across
     replicas (MirroredStrategy cannot merge_call inside a tf.cond). The trainers call it when they build a run."""
-    from jare_tf.methods import gradient_norms
-    if getattr(method, "every", 1) > 1 and replicas > 1 and gradient_norms.syncs_across_replicas(game):
+    if getattr(method, "every", 1) > 1 and replicas > 1 and game.syncs_across_replicas():
         raise ValueError(f"--method={method.name} with every={method.every} cannot run with sync_batch_norm=True "
                          f"over {replicas} replicas (the synchronised statistics would all-reduce inside the "
                          f"tf.cond that skips the regulariser); use sync_batch_norm=False or every=1.")
