@@ -6,6 +6,7 @@ r"""jare-reproduce: regenerate a results report under docs/results/ from runs it
     jare-reproduce fashion_mnist --only=C,jare,gan      # train/score only these; the report keeps the others
     jare-reproduce fashion_mnist --grid=pilot           # docs/results/fashion_mnist_pilot.md: GAN on C, 3 step sizes
     jare-reproduce fashion_mnist --render_only          # the report from the stored records alone, nothing trained
+    jare-reproduce fashion_mnist --check_code           # after a refactor: does this code train the stored runs'?
     jare-reproduce fashion_mnist --grid=full            # A–F × 3 seeds × 20K iterations: for GPUs
     jare-reproduce fashion_mnist --grid=lazy            # docs/results/fashion_mnist_lazy.md: C, jare vs jare:every=4
 
@@ -43,6 +44,9 @@ flags.DEFINE_enum("grid", "default", ["default", "full", "lazy", "pilot"], "fash
 flags.DEFINE_string("data_dir", None, "fashion_mnist: TFDS data_dir where it is prepared (default: TFDS').")
 flags.DEFINE_bool("render_only", False, "fashion_mnist: render the report from the stored run records and train or "
                   "score nothing (a grid not yet complete is rendered as it stands).")
+flags.DEFINE_bool("check_code", False, "fashion_mnist: check that this checkout's training code trains the stored "
+                  "runs' trajectories (the first iterations of every case, this code against the commit that made "
+                  "them); when it does, store that equivalence so the runs count as this code's, then render.")
 FLAGS = flags.FLAGS
 
 REPORTS = ("toy", "fashion_mnist")
@@ -74,7 +78,7 @@ def main(argv):
         from jare_tf.training.workdir_lock import WorkdirBusy
         try:
             path = fashion_mnist_report.main(FLAGS.only, FLAGS.report_dir, FLAGS.workdir, FLAGS.grid, FLAGS.data_dir,
-                                             render_only=FLAGS.render_only)
+                                             render_only=FLAGS.render_only, check=FLAGS.check_code)
         except (ValueError, DatasetNotPrepared, ClassifierUnavailable, WorkdirBusy) as e:
             print(f"jare-reproduce: error: {e}", file=sys.stderr)
             return 2
@@ -86,14 +90,14 @@ def main(argv):
             return 143
         print(f"Report: {path}; TensorBoard: tensorboard --logdir {FLAGS.workdir}")
         return 0
-    from jare_tf.reports import toy_report
-    sections = FLAGS.only or list(toy_report.SECTIONS)
-    unknown = sorted(set(sections) - set(toy_report.SECTIONS))
+    from jare_tf.reports import toy
+    sections = FLAGS.only or list(toy.SECTIONS)
+    unknown = sorted(set(sections) - set(toy.SECTIONS))
     if unknown:
-        print(f"jare-reproduce: error: unknown section(s) {unknown}; valid: {', '.join(toy_report.SECTIONS)}",
+        print(f"jare-reproduce: error: unknown section(s) {unknown}; valid: {', '.join(toy.SECTIONS)}",
               file=sys.stderr)
         return 2
-    path = toy_report.Report(FLAGS.report_dir, FLAGS.workdir).write(sections)
+    path = toy.write(FLAGS.report_dir, FLAGS.workdir, sections)
     print(f"Report: {path} (figures in {os.path.join(FLAGS.report_dir, 'toy')}); TensorBoard: "
           f"tensorboard --logdir {FLAGS.workdir}")
     return 0

@@ -111,11 +111,28 @@ class Renderer:
                 out[r["training_code_sha256"]].append(r["source"])
         return out
 
+    def code_class(self, run: Dict[str, object]) -> str:
+        """A row's training code up to equivalence (`run_store.Loaded.codes_like`): the first of its class."""
+        return self.loaded.codes_like(run["training_code_sha256"], f"{run['setting']}:{run['method']}")[0]
+
     def majority_code(self) -> Optional[str]:
         counts: Dict[str, int] = {}
         for r in self.runs:
-            counts[r["training_code_sha256"]] = counts.get(r["training_code_sha256"], 0) + 1
+            counts[self.code_class(r)] = counts.get(self.code_class(r), 0) + 1
         return max(sorted(counts), key=lambda c: counts[c]) if counts else None
+
+    def equivalence_text(self) -> str:
+        """The equivalence records that join the rows' codes, one clause each."""
+        shown = {r["training_code_sha256"] for r in self.runs}
+        parts = []
+        for e in sorted(self.loaded.equivalences, key=lambda e: (e["stored_at"], e["training_code_sha256"])):
+            if e["training_code_sha256"] in shown and e["equivalent_to"] in shown:
+                identical = sum(1 for c in e["cases"].values() if c["identical"])
+                parts.append(f"`{e['training_code_sha256'][:12]}` trains the trajectories of `{e['equivalent_to'][:12]}`"
+                             f" (`jare-reproduce fashion_mnist{self.page.flag} --check_code`: the first {e['steps']} "
+                             f"iterations of {len(e['cases'])} cases, {identical} bit for bit, the others within "
+                             f"{e['rtol']:g} of each variable's displacement)")
+        return "; ".join(parts)
 
     def _save(self, fig, name: str, caption: str) -> str:
         plots.check_readable(fig)
@@ -188,12 +205,15 @@ class Renderer:
             lines += [f"**Mixture of classifiers**: the rows are scored by {len(classifiers)} different networks; "
                       "scores of different networks are not comparable.", ""]
         codes = self.codes()
+        classes = {self.code_class(r) for r in self.runs}
         if codes:
             listed = "; ".join(f"`{c[:12]}` ({', '.join(sorted(s))})" for c, s in sorted(codes.items()))
             lines += [f"**Training code** (sha256 of the files that compute a trajectory, "
                       f"`provenance.TRAINING_CODE`): {listed}."
-                      + (f" **Mixture**: rows made by {len(codes)} training codes; the rows marked † were made by "
-                         f"another code than the majority's `{self.majority_code()[:12]}`." if len(codes) > 1 else ""),
+                      + (f" Equivalent: {self.equivalence_text()}." if self.equivalence_text() else "")
+                      + (f" **Mixture**: rows made by {len(classes)} training codes; the rows marked † were made by "
+                         f"another code than the majority's `{self.majority_code()[:12]}`." if len(classes) > 1 else
+                         ""),
                       ""]
             machines = sorted({r["machine"] for r in self.runs})
             train = sum(r["timing"]["train_seconds"] for r in self.runs)
@@ -261,7 +281,7 @@ class Renderer:
             records, last = r["records"], r["records"][-1]
             best = min(records, key=lambda rec: rec["fid"])
             classes = (f"{effective_classes(last['class_histogram']):.1f}" if "class_histogram" in last else "–")
-            commit = r["source"].split("commit ")[-1] + (" †" if r["training_code_sha256"] != majority else "")
+            commit = r["source"].split("commit ")[-1] + (" †" if self.code_class(r) != majority else "")
             cells = [f"{last[k]:.3f}" if k in last else "–" for k in ("precision", "recall", "density", "coverage")]
             lines.append(f"| {r['setting']} | {r['method']} | {r['seed']} | {records[0]['fid']:.1f} | "
                          f"{last['fid']:.2f} | {best['fid']:.2f} ({best['step']}) | {last['is_mean']:.2f} | "

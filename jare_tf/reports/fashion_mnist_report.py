@@ -194,9 +194,10 @@ class Report:
         return os.path.join(self.root, run_store.file_stem(setting, method, seed))
 
     # --- one run ----------------------------------------------------------------------------------------------
-    def check_training_code(self, workdir: str, started: bool) -> Dict[str, str]:
+    def check_training_code(self, workdir: str, started: bool, case: str) -> Dict[str, str]:
         """A run is trained by one training code from start to end: its workdir records the code's sha256 and
-        commit when it starts (training_code.json), and a continuation by other code is refused."""
+        commit when it starts (training_code.json), and a continuation by other code is refused, unless the store
+        holds that code's equivalence for the run's case ("setting:method"; `code_equivalence`)."""
         path = os.path.join(workdir, "training_code.json")
         current = {"training_code_sha256": provenance.training_code_sha256(), "source": provenance.source_version()}
         recorded = _read(path, None)
@@ -208,7 +209,9 @@ class Report:
             os.makedirs(workdir, exist_ok=True)
             write_json(path, current)
             return current
-        if recorded["training_code_sha256"] != current["training_code_sha256"]:
+        if recorded["training_code_sha256"] != current["training_code_sha256"] and recorded[
+                "training_code_sha256"] not in self.store.load(self.grid.protocol()).codes_like(
+                current["training_code_sha256"], case):
             raise ValueError(f"{workdir} was started by other training code ({recorded['source']}, sha256 "
                              f"{recorded['training_code_sha256'][:12]}…) than this ({current['source']}, "
                              f"{current['training_code_sha256'][:12]}…); finish it with that code, or remove the "
@@ -228,7 +231,7 @@ class Report:
         config = run_config(setting, method, seed, self.grid, self.data_dir)
         name = split_label(method)[0]
         latest = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
-        code = self.check_training_code(workdir, started=latest is not None)
+        code = self.check_training_code(workdir, started=latest is not None, case=f"{setting}:{method}")
         if "failed" not in timing and (latest is None or checkpoint_step(latest) < self.grid.steps):
             self.log(f"[{setting} {method} seed {seed}] training to step {self.grid.steps} in {workdir} ...")
             start = time.perf_counter()
@@ -305,8 +308,7 @@ class Report:
         todo = wanted
         if wanted:
             code = provenance.training_code_sha256()
-            stored = {(r["setting"], r["method"], r["seed"]) for r in loaded.all_records
-                      if r["training_code_sha256"] == code}
+            stored = {(r["setting"], r["method"], r["seed"]) for r in loaded.all_records if loaded.same_code(r, code)}
             skipped = [key for key in wanted if key in stored]
             if skipped:
                 self.log(f"Skipping {len(skipped)} run(s) stored for this protocol and training code "
@@ -333,13 +335,26 @@ class Report:
         return path
 
 
+def check_code(report: Report, grid_name: str, log: Callable[[str], None] = print) -> None:
+    """`--check_code`: is this checkout's training code the stored runs'? (`code_equivalence`)."""
+    from jare_tf.reports import code_equivalence
+    cases = [f"{s}:{m}" for s in report.grid.settings for m in report.grid.methods]
+    code_equivalence.check(report.store, grid_name, report.grid.protocol(), cases, report.data_dir, log=log)
+
+
 def main(only, report_dir: str, workdir: str, grid_name: str, data_dir: Optional[str] = None,
-         log: Callable[[str], None] = print, render_only: bool = False) -> str:
+         log: Callable[[str], None] = print, render_only: bool = False, check: bool = False) -> str:
     if grid_name not in GRIDS:
         raise ValueError(f"--grid={grid_name!r}; choose one of {', '.join(GRIDS)}.")
     grid = GRIDS[grid_name]
     if render_only and only:
         raise ValueError("--render_only trains nothing, so --only has nothing to narrow; give one or the other.")
+    if check and (render_only or only):
+        raise ValueError("--check_code compares the training code for the whole grid and trains no run; leave out "
+                         "--render_only and --only.")
     selected = dataclasses.replace(grid, seeds=()) if render_only else select(grid, only)
     report = Report(report_dir, os.path.join(workdir, f"fashion_mnist_{grid_name}"), grid, data_dir, log=log)
+    if check:
+        check_code(report, grid_name, log)
+        selected = dataclasses.replace(grid, seeds=())
     return report.write(selected)
