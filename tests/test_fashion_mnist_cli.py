@@ -1,5 +1,6 @@
-"""Fashion-MNIST end to end from the command line, as the README runs it: jare-train on setting C with JARE, then
-jare-eval with the Fashion-MNIST classifier; and the jare-reproduce fashion_mnist report on a tiny grid, resumed."""
+"""Fashion-MNIST end to end from the command line, as docs/training.md runs it: jare-train on setting C with JARE,
+then jare-eval with the Fashion-MNIST classifier; and the jare-reproduce fashion_mnist report on a tiny grid,
+resumed."""
 
 import json
 import os
@@ -20,8 +21,8 @@ def run(name, *args, cache):
 
 def test_train_then_evaluate_on_fashion_mnist(tmp_path, fashion_mnist_data_dir, fashion_mnist_cache):
     workdir = tmp_path / "C_jare"
-    # At the setting's Adam lr 1e-4 the FID falls slowly (198 → 185 in 300 steps, README); at 10× it falls by
-    # a quarter in 100 steps (172 → 131 with the CI classifier), which this checks with a margin.
+    # At the setting's Adam lr 1e-4 the FID falls slowly (198 → 185 in 300 steps, docs/training.md); at 10× it
+    # falls by a quarter in 100 steps (172 → 131 with the CI classifier), which this checks with a margin.
     proc = run("jare_tf.train", "--setting=C", "--method=jare", "--config.dataset=fashion_mnist",
                f"--data_dir={fashion_mnist_data_dir}", "--num_steps=100", "--config.optimizer.g.learning_rate=1e-3",
                "--config.optimizer.d.learning_rate=1e-3", f"--workdir={workdir}", cache=fashion_mnist_cache["dir"])

@@ -77,8 +77,8 @@ def test_paper_values():
 
 @pytest.mark.parametrize("setting", ["isotropic", "mog", "C"])
 def test_an_option_the_setting_leaves_at_its_default_can_be_set(setting):
-    """`"altgd": {}` in a setting's config still lets --config.method.options.altgd.n_d=5 through (the README's
-    example), with the typed value's type, and the method is built with it."""
+    """`"altgd": {}` in a setting's config still lets --config.method.options.altgd.n_d=5 through (the example of
+    docs/training.md), with the typed value's type, and the method is built with it."""
     config = settings.load(setting)
     r1_listed = "r1" in config.method.options
     argv = ["jare-train", "--method=altgd", "--config.method.options.altgd.n_d=5",

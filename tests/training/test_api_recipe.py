@@ -1,6 +1,6 @@
-"""The README's "Your own models" snippet, run as written, trains every registered method (issue 23): the
-methods' own inputs a {"real", "z"} pipeline lacks are drawn by GANModel on one device, and a pipeline that
-cannot be completed is refused with one error naming the keys and the fix."""
+"""The "Your own models" snippet of docs/own_models.md (linked from the README), run as written, trains every
+registered method (issue 23): the methods' own inputs a {"real", "z"} pipeline lacks are drawn by GANModel on one
+device, and a pipeline that cannot be completed is refused with one error naming the keys and the fix."""
 
 import os
 import pathlib
@@ -22,9 +22,14 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 Z_DIM, BATCH, STEPS = 3, 8, 3
 
 
-def readme_snippet() -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Your own models"):]
+#: The page the snippet lives on (linked from the README); the snippet is its python block under "With
+#: `GANModel.fit`".
+RECIPE = ROOT / "docs" / "own_models.md"
+
+
+def recipe_snippet() -> str:
+    text = RECIPE.read_text(encoding="utf-8")
+    section = text[text.index("## With `GANModel.fit`"):]
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
@@ -36,7 +41,7 @@ def players(seed: int = 0):
 
 
 def minibatches(k: int) -> tf.data.Dataset:
-    """{"real", "z"} only, each [K, B, ...]: what the README asks of a user's pipeline."""
+    """{"real", "z"} only, each [K, B, ...]: what docs/own_models.md asks of a user's pipeline."""
     def element(step):
         seed = tf.stack([tf.cast(step, tf.int32), 11])
         return {"real": 1.0 + tf.random.stateless_normal([k, BATCH, 2], seed),
@@ -48,14 +53,14 @@ OPTIONS = {"gan": {}, "sngan": {}, "wgan": {}, "instance_noise": {"std": 0.1}, "
 
 
 @pytest.mark.parametrize("method_name", methods.names())
-def test_readme_snippet_trains_every_method(method_name, tmp_path, monkeypatch):
+def test_documented_snippet_trains_every_method(method_name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     generator, discriminator = players()
     before = [v.numpy().copy() for v in generator.weights + discriminator.weights]
     namespace = {"method_name": method_name, "options": OPTIONS.get(method_name, {"gamma": 1.0}),
                  "my_generator": generator, "my_discriminator": discriminator, "my_minibatches": minibatches,
                  "steps": STEPS}
-    exec(compile(readme_snippet(), "README.md", "exec"), namespace)
+    exec(compile(recipe_snippet(), str(RECIPE.relative_to(ROOT)), "exec"), namespace)
     model = namespace["model"]
     assert int(model.iteration.numpy()) == STEPS
     after = [v.numpy() for v in generator.weights + discriminator.weights]
