@@ -13,7 +13,8 @@ import pytest
 
 from jare_tf import settings
 from jare_tf.evaluation import plots
-from jare_tf.reports import toy_report
+from jare_tf.reports import toy
+from jare_tf.reports.toy import common, dirac, isotropic, lazy, mog, numerics
 
 
 def png_size(path):
@@ -60,21 +61,20 @@ def test_every_section_writes_its_tables_and_figures(tmp_path, monkeypatch):
             c.model.widths, c.data.eval_samples = (8,), 100
         return c
 
-    monkeypatch.setattr(toy_report.settings, "load", short)
-    monkeypatch.setattr(toy_report, "MOG_STEPS", 40)
-    monkeypatch.setattr(toy_report, "MOG_VARIANT_STEPS", 20)
-    monkeypatch.setattr(toy_report, "MOG_SNAPSHOT", 20)
-    monkeypatch.setattr(toy_report, "MOG_FINE_SNAPSHOT", 10)
-    monkeypatch.setattr(toy_report, "SIMGD_SEEDS", (0, 1))
-    fig8 = toy_report.Report.MOG_RUNS["fig8"]
-    monkeypatch.setitem(toy_report.Report.MOG_RUNS, "fig8", (fig8[0], fig8[1], ("gan", "jare"), fig8[3]))
-    monkeypatch.setattr(toy_report, "LAZY_EVERY", (4,))
-    monkeypatch.setattr(toy_report, "LAZY_MOG_EVERY", (4,))
-    monkeypatch.setattr(toy_report, "ISO_METHODS", ("gan", "jare"))
-    monkeypatch.setattr(toy_report, "DIRAC_RUNS", [r for r in toy_report.DIRAC_RUNS if r[1] in ("gan", "jare")])
-    monkeypatch.setattr(toy_report, "NUMERICS_K", 4)
-    path = toy_report.Report(str(tmp_path / "report"), str(tmp_path / "runs"), log=lambda s: None).write(
-        list(toy_report.SECTIONS))
+    monkeypatch.setattr(settings, "load", short)
+    monkeypatch.setattr(mog, "MOG_STEPS", 40)
+    monkeypatch.setattr(mog, "MOG_VARIANT_STEPS", 20)        # fig7, fig8 and lazy's mixture-of-Gaussians runs
+    monkeypatch.setattr(mog, "MOG_SNAPSHOT", 20)
+    monkeypatch.setattr(mog, "MOG_FINE_SNAPSHOT", 10)
+    monkeypatch.setattr(mog, "SIMGD_SEEDS", (0, 1))
+    fig8 = mog.MOG_RUNS["fig8"]
+    monkeypatch.setitem(mog.MOG_RUNS, "fig8", (fig8[0], fig8[1], ("gan", "jare"), fig8[3]))
+    monkeypatch.setattr(lazy, "LAZY_EVERY", (4,))
+    monkeypatch.setattr(lazy, "LAZY_MOG_EVERY", (4,))
+    monkeypatch.setattr(isotropic, "ISO_METHODS", ("gan", "jare"))
+    monkeypatch.setattr(dirac, "DIRAC_RUNS", [r for r in dirac.DIRAC_RUNS if r[1] in ("gan", "jare")])
+    monkeypatch.setattr(numerics, "NUMERICS_K", 4)
+    path = toy.write(str(tmp_path / "report"), str(tmp_path / "runs"), list(toy.SECTIONS), log=lambda s: None)
     text = open(path).read()
     for heading in ("Fig. 1", "Fig. 5", "Fig. 6", "Fig. 2", "Fig. 7", "Fig. 8", "Dirac-GAN", "Nagarajan & Kolter",
                     "Lazy regularisation", "Eigenvalues at the end of training", "Sec. 6: Lemma 3"):
@@ -89,15 +89,14 @@ def test_every_section_writes_its_tables_and_figures(tmp_path, monkeypatch):
         assert width >= 0.8 * plots.MIN_PIXELS[0] and height >= 0.8 * plots.MIN_PIXELS[1], (fig, width, height)
     assert "| gan |" in text and "| JARE (γ 1) |" in text
     assert "Scale-aware view:" in text and "latent variance 2r = 20" in text and "SimGD over 2 seeds" in text
-    assert text.count("_Made by `jare-reproduce toy --only=") == len(toy_report.SECTIONS)
+    assert text.count("_Made by `jare-reproduce toy --only=") == len(toy.SECTIONS)
     assert "seconds |" not in text                               # timings live beside the markdown
-    assert text.count(toy_report.TIMINGS_BEGIN) == 1 and "| Dirac-GAN | jare | 4 |" in text   # but lazy's are shown
+    assert text.count(common.TIMINGS_BEGIN) == 1 and "| Dirac-GAN | jare | 4 |" in text   # but lazy's are shown
     assert "closed form of the rate" in text and "The runs agree with the local analysis in" in text
     timings = json.load(open(tmp_path / "report" / "toy" / "sections" / "fig8.timings.json"))
     assert len(timings["seconds"]) == 4 and "jare_tf 0.1.0, commit" in timings["source"]
     # Rerunning one section replaces that part only.
-    report = toy_report.Report(str(tmp_path / "report"), str(tmp_path / "runs"), log=lambda s: None)
-    again = open(report.write(["fig1"])).read()
+    again = open(toy.write(str(tmp_path / "report"), str(tmp_path / "runs"), ["fig1"], log=lambda s: None)).read()
     tail = text.index("## Isotropic Gaussian, Fig. 5")       # everything after fig1 is kept as it was
     assert again[again.index("## Isotropic Gaussian, Fig. 5"):] == text[tail:]
     assert again.splitlines()[2] == text.splitlines()[2]       # the header still lists every section
@@ -106,7 +105,8 @@ def test_every_section_writes_its_tables_and_figures(tmp_path, monkeypatch):
 SHORT_REPORT = """
 import sys
 from jare_tf import settings
-from jare_tf.reports import toy_report
+from jare_tf.reports import toy
+from jare_tf.reports.toy import mog
 real_load = settings.load
 def short(setting):
     c = real_load(setting)
@@ -114,10 +114,10 @@ def short(setting):
     if setting.startswith("mog"):
         c.model.widths, c.data.eval_samples = (8,), 200
     return c
-toy_report.settings.load = short
-toy_report.MOG_STEPS, toy_report.MOG_SNAPSHOT, toy_report.MOG_FINE_SNAPSHOT = 40, 20, 10
-toy_report.SIMGD_SEEDS = (0, 1)
-toy_report.Report(sys.argv[1], sys.argv[2], log=lambda s: None).write(["fig1", "fig2"])
+settings.load = short
+mog.MOG_STEPS, mog.MOG_SNAPSHOT, mog.MOG_FINE_SNAPSHOT = 40, 20, 10
+mog.SIMGD_SEEDS = (0, 1)
+toy.write(sys.argv[1], sys.argv[2], ["fig1", "fig2"], log=lambda s: None)
 """
 
 
@@ -133,9 +133,9 @@ def test_two_runs_of_a_section_give_byte_identical_markdown(tmp_path):
         assert proc.returncode == 0, proc.stderr[-3000:]
         fragments = report / "toy" / "sections"
         whole = (report / "toy.md").read_text()
-        while toy_report.TIMINGS_BEGIN in whole:                  # a section's measured times, shown with it
-            start = whole.index(toy_report.TIMINGS_BEGIN)
-            whole = whole[:start] + whole[whole.index(toy_report.TIMINGS_END, start) + len(toy_report.TIMINGS_END):]
+        while common.TIMINGS_BEGIN in whole:                  # a section's measured times, shown with it
+            start = whole.index(common.TIMINGS_BEGIN)
+            whole = whole[:start] + whole[whole.index(common.TIMINGS_END, start) + len(common.TIMINGS_END):]
         texts.append({name: (fragments / name).read_bytes() for name in sorted(os.listdir(fragments))
                       if name.endswith(".md") and not name.endswith(".timings.md")} | {"toy.md": whole.encode()})
     assert sorted(texts[0]) == ["fig1.md", "fig2.md", "toy.md"]
