@@ -73,6 +73,17 @@ def mean_std(values: Sequence[float], digits: int) -> str:
         f"{values[0]:.{digits}f}"
 
 
+def sources_text(sources: Sequence[str]) -> str:
+    """"jare_tf 0.1.0, commit a", "jare_tf 0.1.0, commit b" → "jare_tf 0.1.0, commits a, b" (one version's commits
+    together; other source lines as they are)."""
+    by_version: Dict[str, List[str]] = {}
+    for source in sorted(sources):
+        version, _, commit = source.partition(", commit ")
+        by_version.setdefault(version if commit else source, []).append(commit)
+    return "; ".join(f"{v}, commit{'s' if len(c) > 1 else ''} {', '.join(c)}" if all(c) else v
+                     for v, c in by_version.items())
+
+
 @dataclasses.dataclass
 class Page:
     """What the renderer needs beyond the records: the grid (fashion_mnist_report.Grid: settings, methods, seeds,
@@ -197,7 +208,10 @@ class Renderer:
                 f = floor["floor"]
                 text += (f". **Floor**: FID(test split vs training split) = **{f['fid']:.3f}** (real images, "
                          f"{f['n_test']} vs {f['n_train']}; IS of the test images {f['is_mean']:.2f}, KID "
-                         f"{f['kid_mean']:.5f}); the ceiling is each run's step-0 FID (the untrained generator).")
+                         f"{f['kid_mean']:.5f}"
+                         + (f"; precision {f['precision']:.3f}, recall {f['recall']:.3f}, density {f['density']:.3f}, "
+                            f"coverage {f['coverage']:.3f} with {f['manifold_n']} of each" if "recall" in f else "")
+                         + "); the ceiling is each run's step-0 FID (the untrained generator).")
             else:
                 text += ". Its floor (FID of the test split) is not stored."
             lines += [text, ""]
@@ -207,7 +221,7 @@ class Renderer:
         codes = self.codes()
         classes = {self.code_class(r) for r in self.runs}
         if codes:
-            listed = "; ".join(f"`{c[:12]}` ({', '.join(sorted(s))})" for c, s in sorted(codes.items()))
+            listed = "; ".join(f"`{c[:12]}` ({sources_text(s)})" for c, s in sorted(codes.items()))
             lines += [f"**Training code** (sha256 of the files that compute a trajectory, "
                       f"`provenance.TRAINING_CODE`): {listed}."
                       + (f" Equivalent: {self.equivalence_text()}." if self.equivalence_text() else "")
@@ -273,7 +287,10 @@ class Renderer:
                  f"effective number of classes of the final samples (exp of the entropy of their class histogram "
                  f"under the domain classifier; the training split has 10.0) is below {COLLAPSED_CLASSES:g}, "
                  f"whatever the FID; else **stalled** if the final FID is above {STALLED_RATIO:g} × the step-0 FID; "
-                 f"else **learned**.", "",
+                 f"else **learned**. Precision and density ask whether the samples look like training images, "
+                 f"recall and coverage whether the training images are covered by the samples (the floor above gives "
+                 f"their values for real images against real images): a recall near 0 beside a precision well above 0 "
+                 f"says the samples lie among real images but spread over a small part of them.", "",
                  "| setting | method | seed | FID at 0 | final FID | best FID (step) | IS | KID | precision | recall "
                  "| density | coverage | classes | outcome | train s | commit |",
                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|"]

@@ -277,7 +277,7 @@ class Report:
     # --- the floor: FID(test vs train) ------------------------------------------------------------------------
     def floor(self, classifier) -> Dict[str, float]:
         from jare_tf.data import images
-        from jare_tf.evaluation import image_metrics
+        from jare_tf.evaluation import image_metrics, manifold_metrics
         train = images.load_split("fashion_mnist", 32, self.data_dir)
         test = images.load_split("fashion_mnist", 32, self.data_dir, split="test")
         key = image_metrics.statistics_key("fashion_mnist", 32, classifier, len(train), 0)
@@ -292,7 +292,10 @@ class Report:
         return {"fid": image_metrics.fid_from_statistics(real["mu"], real["sigma"], stats["mu"], stats["sigma"]),
                 **image_metrics.inception_score(acts["logits"], 10),
                 **image_metrics.kid(real["kid_pool"], acts["pool"][:image_metrics.KID_REAL_ACTIVATIONS]),
-                "n_test": len(test), "n_train": len(train)}
+                # As each run's are scored (evaluator): the first n of the real pool against n samples, n = the
+                # grid's sample count here, so the floor's precision/recall/density/coverage calibrate the runs'.
+                **manifold_metrics.manifold_metrics(real["kid_pool"][:self.grid.n_fake], acts["pool"][:self.grid.n_fake]),
+                "manifold_n": min(self.grid.n_fake, len(test)), "n_test": len(test), "n_train": len(train)}
 
     # --- the report -------------------------------------------------------------------------------------------
     def write(self, selected: Optional[Grid] = None) -> str:
@@ -317,7 +320,7 @@ class Report:
         if todo:
             from jare_tf.evaluation import domain_classifier
             classifier = domain_classifier.load(self.data_dir, self.classifier_dir, log=self.log)
-            if classifier.sha256 not in loaded.floors:
+            if "recall" not in loaded.floors.get(classifier.sha256, {}).get("floor", {}):
                 self.store.write_floor({"name": classifier.name, "sha256": classifier.sha256,
                                         **classifier.provenance}, self.floor(classifier))
             for setting, method, seed in todo:
