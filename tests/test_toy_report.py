@@ -79,8 +79,8 @@ def test_every_section_writes_its_tables_and_figures(tmp_path, monkeypatch):
     for heading in ("Fig. 1", "Fig. 5", "Fig. 6", "Fig. 2", "Fig. 7", "Fig. 8", "Dirac-GAN", "Nagarajan & Kolter",
                     "Lazy regularisation", "Eigenvalues at the end of training", "Sec. 6: Lemma 3"):
         assert heading in text
-    numerics = text[text.index("Eigenvalues at the end of training"):]
-    assert "| conopt |" in numerics and "numerics_eigenvalues.png" in numerics
+    eigenvalues = text[text.index("Eigenvalues at the end of training"):]
+    assert "| conopt |" in eigenvalues and "numerics_eigenvalues.png" in eigenvalues
     assert "The error falls at every step" in text         # Theorem 5's limit, approached as γ grows
     figures = re.findall(r"\]\((toy/[^)]+)\)", text)
     assert len(figures) >= 10
