@@ -17,10 +17,10 @@ Each section
 replaces its own part of the report; the others are kept.
 
 `fashion_mnist`: GAN, SN-GAN, ConOpt and JARE on real images across settings (the paper's Fig. 3 at small scale;
-jare_tf/reports/fashion_mnist_report.py). Needs the prepared dataset (apt-get install dataset-fashion-mnist &&
+jare_tf/reports/fashion_mnist/). Needs the prepared dataset (apt-get install dataset-fashion-mnist &&
 jare-prepare fashion_mnist). Each finished run is stored as a JSON record under docs/results/<report>/runs/ and the
 report is rendered from the records alone; running the command again skips stored runs, continues unfinished ones
-and renders again (jare_tf/reports/run_store.py).
+and renders again (jare_tf/reports/fashion_mnist/store.py).
 """
 
 import os
@@ -73,11 +73,11 @@ def main(argv):
         tf.get_logger().setLevel("ERROR")         # TF-GAN's deprecation warnings would drown the progress lines
         from jare_tf.data.images import DatasetNotPrepared
         from jare_tf.evaluation.classifier import ClassifierUnavailable
-        from jare_tf.reports import fashion_mnist_report
+        from jare_tf.reports.fashion_mnist import runner
         from jare_tf.training.workdir import DiskFull, Preempted
         from jare_tf.training.workdir_lock import WorkdirBusy
         try:
-            path = fashion_mnist_report.main(FLAGS.only, FLAGS.report_dir, FLAGS.workdir, FLAGS.grid, FLAGS.data_dir,
+            path = runner.main(FLAGS.only, FLAGS.report_dir, FLAGS.workdir, FLAGS.grid, FLAGS.data_dir,
                                              render_only=FLAGS.render_only, check=FLAGS.check_code)
         except (ValueError, DatasetNotPrepared, ClassifierUnavailable, WorkdirBusy) as e:
             print(f"jare-reproduce: error: {e}", file=sys.stderr)

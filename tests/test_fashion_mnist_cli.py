@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from jare_tf.reports import fashion_mnist_report
+from jare_tf.reports.fashion_mnist import grids, runner
 
 
 def run(name, *args, cache):
@@ -57,12 +57,12 @@ def test_report_on_a_tiny_grid_stores_its_runs_and_renders_from_them(tmp_path, f
     # A method label with a method option (lazy JARE regularising every other step) and a run option (2× the
     # setting's learning rates).
     label = "jare:every=2:lr_scale=2"
-    grid = fashion_mnist_report.Grid(("C",), (label,), (1,), 20, 10, 300, report="tiny", title="Tiny")
+    grid = grids.Grid(("C",), (label,), (1,), 20, 10, 300, report="tiny", title="Tiny")
     lines = []
-    report = fashion_mnist_report.Report(str(tmp_path / "report"), str(tmp_path / "runs"), grid,
-                                         fashion_mnist_data_dir, str(tmp_path / "stats"),
-                                         os.path.join(fashion_mnist_cache["dir"], "classifiers", "fashion_mnist"),
-                                         log=lines.append)
+    report = runner.Report(str(tmp_path / "report"), str(tmp_path / "runs"), grid,
+                           fashion_mnist_data_dir, str(tmp_path / "stats"),
+                           os.path.join(fashion_mnist_cache["dir"], "classifiers", "fashion_mnist"),
+                           log=lines.append)
     path = report.write()
     text = open(path).read()
     assert path.endswith("tiny.md") and text.startswith("# Tiny")
@@ -91,7 +91,7 @@ def test_report_on_a_tiny_grid_stores_its_runs_and_renders_from_them(tmp_path, f
     clone = tmp_path / "clone"
     shutil.copytree(figures / "runs", clone / "tiny" / "runs")
     shutil.copytree(figures / "samples", clone / "tiny" / "samples")
-    again = fashion_mnist_report.Report(str(clone), str(tmp_path / "no_runs"), grid, classifier_dir=str(
+    again = runner.Report(str(clone), str(tmp_path / "no_runs"), grid, classifier_dir=str(
         tmp_path / "no_classifier"), log=lambda line: None).write()
     assert open(again).read() == text and not os.path.exists(tmp_path / "no_classifier")
     for name in ("fid_curves.png", "fig3.png", "class_histograms.png"):
@@ -102,12 +102,12 @@ def test_report_on_a_tiny_grid_stores_its_runs_and_renders_from_them(tmp_path, f
     json.dump({"training_code_sha256": "0" * 64, "source": "jare_tf 0.1.0, commit 0000000"},
               open(other / "training_code.json", "w"))
     with pytest.raises(ValueError, match="started by other training code"):
-        report.check_training_code(str(other), started=True)
+        report.check_training_code(str(other), started=True, case=f"C:{label}")
 
 
 def test_the_report_header_imports_nothing_that_defines_flags_twice():
     """jare-reproduce defines --data_dir; the report's provenance must not import jare-bench, which does too."""
-    code = ("import sys, jare_tf.reproduce, jare_tf.reports.fashion_mnist_report\n"
+    code = ("import sys, jare_tf.reproduce, jare_tf.reports.fashion_mnist.runner\n"
             "from jare_tf import provenance\n"
             "assert 'CPU cores' in provenance.machine() and 'commit' in provenance.source_version()\n"
             "assert 'jare_tf.bench' not in sys.modules")
@@ -117,10 +117,10 @@ def test_the_report_header_imports_nothing_that_defines_flags_twice():
 
 
 def test_only_names_settings_and_methods_of_the_grid():
-    grid = fashion_mnist_report.GRIDS["default"]
-    chosen = fashion_mnist_report.select(grid, ["E", "jare"])
+    grid = grids.GRIDS["default"]
+    chosen = grids.select(grid, ["E", "jare"])
     assert (chosen.settings, chosen.methods) == (("E",), ("jare",))
     with pytest.raises(ValueError, match="unknown"):
-        fashion_mnist_report.select(grid, ["Z"])
+        grids.select(grid, ["Z"])
     with pytest.raises(ValueError, match="--grid=full"):
-        fashion_mnist_report.select(grid, ["A"])
+        grids.select(grid, ["A"])

@@ -1,4 +1,4 @@
-"""Training code compared by trajectories (reports/code_equivalence.py, trajectory_fingerprint.py): the rule that
+"""Training code compared by trajectories (reports/fashion_mnist/equivalence.py, fingerprint.py): the rule that
 compares two fingerprints, the equivalence records in the run store and the report, the refusals of
 `--check_code`, and, end to end, that a copy of the package with another learning rate is told apart from this
 checkout by the first two iterations of a real run."""
@@ -13,25 +13,33 @@ import numpy as np
 import pytest
 
 from jare_tf import provenance
-from jare_tf.reports import code_equivalence, fashion_mnist_report, run_store
+from jare_tf.reports.fashion_mnist import equivalence as code_equivalence
+from jare_tf.reports.fashion_mnist import grids, runner
+from jare_tf.reports.fashion_mnist import store as run_store
 from tests.reports.test_fashion_mnist_store import GRID, fill, records, render
 
 CASE = "C:gan"
 
 
 def fingerprint(seed=0, shift=0.0, scale=1.0):
-    """A fingerprint of one case: a kernel that moved by about 1e-3 from its start, an optimizer counter."""
+    """A fingerprint of one case: a kernel that moved by about 1e-3 from its start, an optimizer counter, and the
+    text of a stored config."""
     rng = np.random.default_rng(seed)
     start = rng.normal(size=(4, 3)).astype(np.float32)
     final = start + 1e-3 * rng.normal(size=(4, 3)).astype(np.float32)
     return {f"{CASE}|0|kernel": start, f"{CASE}|final|kernel": (start + scale * (final - start) + shift),
-            f"{CASE}|0|iterations": np.int64(0), f"{CASE}|final|iterations": np.int64(4)}
+            f"{CASE}|0|iterations": np.int64(0), f"{CASE}|final|iterations": np.int64(4),
+            f"{CASE}|final|run_config": np.array(json.dumps({"workdir": f"/tmp/run{seed}"}).encode())}
 
 
 def test_compare_passes_identical_and_rounding_and_fails_a_changed_step():
     reference = fingerprint()
     same = code_equivalence.compare(reference, fingerprint(), [CASE])[CASE]
     assert same["passed"] and same["identical"] and same["worst"] == 0.0
+    # The stored config's text names the run's temporary workdir: not compared.
+    elsewhere = dict(reference)
+    elsewhere[f"{CASE}|final|run_config"] = np.array(b'{"workdir": "/tmp/elsewhere"}')
+    assert code_equivalence.compare(reference, elsewhere, [CASE])[CASE]["passed"]
     # A float32 rounding of the final weights (a reordered sum) is far inside 1e-3 of the displacement.
     rounded = dict(reference)
     rounded[f"{CASE}|final|kernel"] = np.nextafter(reference[f"{CASE}|final|kernel"], np.float32(np.inf))
@@ -106,8 +114,8 @@ def test_a_damaged_equivalence_record_is_named_and_skipped(tmp_path):
 
 
 def test_runs_of_an_equivalent_code_are_skipped_not_retrained(tmp_path):
-    grid = fashion_mnist_report.Grid(("C",), ("gan",), (1,), 40, 20, 300, report="store_test")
-    report = fashion_mnist_report.Report(str(tmp_path / "docs"), str(tmp_path / "runs"), grid)
+    grid = grids.Grid(("C",), ("gan",), (1,), 40, 20, 300, report="store_test")
+    report = runner.Report(str(tmp_path / "docs"), str(tmp_path / "runs"), grid)
     report.store.write_run("C", "gan", 1, grid.protocol(), training_code_sha256="a" * 64,
                            source="jare_tf 0.1.0, commit 1111111", machine="m", config={},
                            records=records([200.0, 150.0, 120.0]), final_metrics={},
@@ -136,7 +144,7 @@ def test_check_code_refuses_what_it_cannot_compare_and_has_nothing_to_do_for_thi
     with pytest.raises(ValueError, match="cannot be checked out"):
         code_equivalence.check(store, "default", protocol, [CASE], log=lines.append)
     with pytest.raises(ValueError, match="--check_code compares the training code for the whole grid"):
-        fashion_mnist_report.main(["C"], str(tmp_path), str(tmp_path), "default", check=True)
+        runner.main(["C"], str(tmp_path), str(tmp_path), "default", check=True)
 
 
 def test_a_changed_learning_rate_is_told_apart_by_two_real_iterations(tmp_path, fashion_mnist_data_dir):
@@ -154,7 +162,7 @@ def test_a_changed_learning_rate_is_told_apart_by_two_real_iterations(tmp_path, 
     fingerprints = {}
     for name, tree in (("here", root), ("copy", str(copy))):
         out = tmp_path / f"{name}.npz"
-        done = subprocess.run([sys.executable, os.path.join(root, "jare_tf", "reports", "trajectory_fingerprint.py"),
+        done = subprocess.run([sys.executable, os.path.join(root, "jare_tf", "reports", "fashion_mnist", "fingerprint.py"),
                                tree, "default", "2", str(out), CASE, f"--data_dir={fashion_mnist_data_dir}"],
                               capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
                               cwd=str(tmp_path))

@@ -1,5 +1,5 @@
-"""The Fashion-MNIST report's stored records (reports/run_store.py) and its rendering from them alone
-(reports/fashion_mnist_render.py), on synthetic records: byte-for-byte re-rendering in a fresh folder, damaged and
+"""The Fashion-MNIST report's stored records (reports/fashion_mnist/store.py) and its rendering from them alone
+(reports/fashion_mnist/render.py), on synthetic records: byte-for-byte re-rendering in a fresh folder, damaged and
 foreign files named and skipped, a mixture of training codes marked, and the outcome rule on constructed runs."""
 
 import json
@@ -9,10 +9,12 @@ import shutil
 import numpy as np
 import pytest
 
-from jare_tf.reports import fashion_mnist_report, run_store
-from jare_tf.reports.fashion_mnist_render import Renderer, effective_classes, learns_steadily, outcome
+from jare_tf.reports.fashion_mnist import grids, runner
+from jare_tf.reports.fashion_mnist import store as run_store
+from jare_tf.reports.fashion_mnist.render import Renderer
+from jare_tf.reports.fashion_mnist.rules import effective_classes, learns_steadily, outcome
 
-GRID = fashion_mnist_report.Grid(("C", "D"), ("gan", "jare"), (1, 2, 3), 40, 20, 300, report="store_test",
+GRID = grids.Grid(("C", "D"), ("gan", "jare"), (1, 2, 3), 40, 20, 300, report="store_test",
                                  title="Store test")
 CLASSIFIER = {"name": "fashion_mnist_cnn", "sha256": "c" * 64, "classifier_test_accuracy": 0.91,
               "classifier_n_test": 10000}
@@ -49,7 +51,7 @@ def fill(store, code="a" * 64, source="jare_tf 0.1.0, commit 1111111", skip=()):
 def render(report_dir):
     store = run_store.RunStore(os.path.join(report_dir, GRID.report, "runs"))
     loaded = store.load(GRID.protocol())
-    text = Renderer(fashion_mnist_report.page(GRID), loaded, report_dir).markdown()
+    text = Renderer(grids.page(GRID), loaded, report_dir).markdown()
     return text, loaded
 
 
@@ -88,7 +90,7 @@ def test_damaged_and_foreign_files_are_named_and_skipped(tmp_path):
     (folder / os.path.basename(store.path("D", "jare", 3, "a" * 64))).write_text(json.dumps(edited))
     (folder / "notes.json").write_text(json.dumps({"hello": 1}))                   # foreign JSON
     (folder / "README.txt").write_text("x")
-    other = fashion_mnist_report.Grid(GRID.settings, GRID.methods, GRID.seeds, 80, 20, 300, report=GRID.report)
+    other = grids.Grid(GRID.settings, GRID.methods, GRID.seeds, 80, 20, 300, report=GRID.report)
     store.write_run("C", "gan", 9, other.protocol(), training_code_sha256="a" * 64, source="s", machine="m",
                     config={}, records=records([200.0, 100.0]), final_metrics={}, timing={"train_seconds": 1.0,
                                                                                           "eval_seconds": 1.0})
@@ -138,17 +140,29 @@ def test_outcome_rule_on_constructed_runs():
 
 def test_render_only_renders_what_is_stored_and_trains_nothing(tmp_path):
     report_dir = tmp_path / "docs"
-    grid = fashion_mnist_report.GRIDS["default"]
+    grid = grids.GRIDS["default"]
     fill_grid = run_store.RunStore(str(report_dir / grid.report / "runs"))
     fill_grid.write_run("C", "gan", 1, grid.protocol(), training_code_sha256="a" * 64, source="s", machine="m",
                         config={}, records=records([200.0, 150.0]), final_metrics={},
                         timing={"train_seconds": 1.0, "eval_seconds": 1.0})
     lines = []
-    path = fashion_mnist_report.main(None, str(report_dir), str(tmp_path / "runs"), "default", log=lines.append,
+    path = runner.main(None, str(report_dir), str(tmp_path / "runs"), "default", log=lines.append,
                                      render_only=True)
     text = open(path).read()
     assert "| C | gan | 1 |" in text and "Incomplete**: 1 of the grid's 36 runs" in text
     assert "fashion_mnist_pilot.md" in text                      # where the protocol comes from
-    assert not (tmp_path / "runs").exists() and not (report_dir / fashion_mnist_report.CLASSIFIER_DIR).exists()
+    assert not (tmp_path / "runs").exists() and not (report_dir / grids.CLASSIFIER_DIR).exists()
     with pytest.raises(ValueError, match="--render_only trains nothing"):
-        fashion_mnist_report.main(["C"], str(report_dir), str(tmp_path / "runs"), "default", render_only=True)
+        runner.main(["C"], str(report_dir), str(tmp_path / "runs"), "default", render_only=True)
+
+
+def test_a_page_is_not_replaced_by_an_empty_render(tmp_path):
+    """A grid whose page exists but which has no stored run (a page made before the store) keeps its page."""
+    report_dir = tmp_path / "docs"
+    report_dir.mkdir()
+    page_path = report_dir / f"{grids.GRIDS['lazy'].report}.md"
+    page_path.write_text("# measured before the run store\n")
+    lines = []
+    path = runner.main(None, str(report_dir), str(tmp_path / "runs"), "lazy", log=lines.append, render_only=True)
+    assert open(path).read() == "# measured before the run store\n"
+    assert any("is kept as it is" in line for line in lines)

@@ -1,13 +1,14 @@
 """Train the first iterations of a Fashion-MNIST grid's runs with the jare_tf of a given source tree, and save the
-parameters and optimizer state they reach (the evidence `code_equivalence` compares).
+parameters and optimizer state they reach (the evidence equivalence.py compares).
 
 Run as a script, so that it imports the training code of TREE and not the package beside this file:
 
-    python trajectory_fingerprint.py TREE GRID STEPS OUT.npz SETTING:METHOD [SETTING:METHOD ...] [--data_dir=DIR]
+    python fingerprint.py TREE GRID STEPS OUT.npz SETTING:METHOD [SETTING:METHOD ...] [--data_dir=DIR]
 
 TREE is a checkout's root (its `jare_tf/` and `configs/`). Each case trains STEPS iterations from seed 1 exactly as
-the grid trains it (the tree's own `fashion_mnist_report.run_config`, `split_label` and `ImageRun`, which every
-version with a run store has), in a temporary workdir, on the real minibatches. OUT.npz holds, for each case, every
+the grid trains it (the tree's own `run_config`, `split_label` and `ImageRun`, which every version with a run
+store has, in grids.py or, before the report was a package, fashion_mnist_report.py), in a temporary workdir,
+on the real minibatches. OUT.npz holds, for each case, every
 variable of its step-0 and final checkpoints (`<case>|0|<name>`, `<case>|final|<name>`), and `__meta__`: the
 tree's training-code sha256 and source version as JSON.
 """
@@ -45,7 +46,13 @@ def fingerprint(grid_name: str, steps: int, cases, data_dir=None):
 
     import tensorflow as tf
 
-    from jare_tf.reports import fashion_mnist_report as report
+    # The same code on the same minibatches must give the same numbers: without this, threaded float reductions
+    # on the CPU differ run to run by more than a code comparison can allow (measured: ConOpt on setting E).
+    tf.config.experimental.enable_op_determinism()
+    try:                     # where the grids live since the report became a package, and before
+        from jare_tf.reports.fashion_mnist import grids as report
+    except ImportError:
+        from jare_tf.reports import fashion_mnist_report as report
     from jare_tf.training.image_trainer import ImageRun
     grid = dataclasses.replace(report.GRIDS[grid_name], steps=steps, eval_every=steps)
     arrays = {}

@@ -1,77 +1,17 @@
-"""The Fashion-MNIST report as a pure function of its stored run records (`run_store`): the same records give the
-same markdown and figures byte for byte, on any machine, without TensorFlow or a classifier.
-
-What a run's outcome is (stated in the report, applied to every seed):
-* diverged — training stopped at a non-finite value (its scores are those of its last finite checkpoint);
-* collapsed — otherwise, the classes the domain classifier assigns to its final samples have an effective number
-  (exp of the histogram's entropy) below COLLAPSED_CLASSES of 10 (the training split: 10.0), whatever its FID;
-* stalled — otherwise, its final FID is above STALLED_RATIO × its step-0 FID (the untrained generator's);
-* learned — otherwise.
-Differences between methods "exceed the seed-to-seed spread" when Welch's t-test on the per-seed final FIDs gives
-p < SIGNIFICANCE.
-"""
+"""The Fashion-MNIST report as a pure function of its stored run records (`store`): the same records give the
+same markdown and figures byte for byte, on any machine, without TensorFlow or a classifier. The rules it
+applies to each run are in rules.py, its figures in figures.py."""
 
 import dataclasses
 import os
 from typing import Dict, List, Optional, Sequence
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from jare_tf.evaluation import plots  # noqa: E402
-
-STALLED_RATIO = 0.6
-COLLAPSED_CLASSES = 5.0
-SIGNIFICANCE = 0.05
-#: The pilot's rule for "learns steadily": FID at most STALLED_RATIO × step 0, and at the end within this factor
-#: of the lowest FID the run reached (still falling or flat).
-FLAT_FACTOR = 1.05
-OUTCOMES = ("learned", "stalled", "collapsed", "diverged")
-SCORES = (("fid", "FID", 2), ("is_mean", "IS", 2), ("kid_mean", "KID", 4), ("precision", "precision", 3),
-          ("recall", "recall", 3), ("density", "density", 3), ("coverage", "coverage", 3))
-
-
-def effective_classes(histogram: Sequence[int]) -> float:
-    counts = np.asarray(histogram, np.float64)
-    p = counts[counts > 0] / counts.sum()
-    return float(np.exp(-np.sum(p * np.log(p))))
-
-
-def outcome(run: Dict[str, object]) -> str:
-    records = run["records"]
-    if "failed" in run["timing"]:
-        return "diverged"
-    if "class_histogram" in records[-1] and effective_classes(records[-1]["class_histogram"]) < COLLAPSED_CLASSES:
-        return "collapsed"
-    if records[-1]["fid"] > STALLED_RATIO * records[0]["fid"]:
-        return "stalled"
-    return "learned"
-
-
-def learns_steadily(records: Sequence[Dict[str, object]], until: int) -> bool:
-    """The pilot's rule on the records up to step `until`."""
-    fids = [r["fid"] for r in records if r["step"] <= until]
-    return fids[-1] <= STALLED_RATIO * fids[0] and fids[-1] <= FLAT_FACTOR * min(fids)
-
-
-def welch_p(a: Sequence[float], b: Sequence[float]) -> Optional[float]:
-    """Two-sided p of Welch's t-test (None with fewer than two values on a side or no spread at all)."""
-    from scipy import stats
-    if len(a) < 2 or len(b) < 2 or (np.std(a) == 0 and np.std(b) == 0):
-        return None
-    return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
-
-
-def mean_std(values: Sequence[float], digits: int) -> str:
-    values = [v for v in values if v is not None]
-    if not values:
-        return "–"
-    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}" if len(values) > 1 else \
-        f"{values[0]:.{digits}f}"
-
+from jare_tf.reports.fashion_mnist.figures import Figures
+from jare_tf.reports.fashion_mnist.rules import (COLLAPSED_CLASSES, FLAT_FACTOR, OUTCOMES, SCORES, SIGNIFICANCE,
+                                                 STALLED_RATIO, effective_classes, learns_steadily, mean_std,
+                                                 outcome, welch_p)
 
 def sources_text(sources: Sequence[str]) -> str:
     """"jare_tf 0.1.0, commit a", "jare_tf 0.1.0, commit b" → "jare_tf 0.1.0, commits a, b" (one version's commits
@@ -86,11 +26,11 @@ def sources_text(sources: Sequence[str]) -> str:
 
 @dataclasses.dataclass
 class Page:
-    """What the renderer needs beyond the records: the grid (fashion_mnist_report.Grid: settings, methods, seeds,
+    """What the renderer needs beyond the records: the grid (grids.Grid: settings, methods, seeds,
     steps, eval_every, n_fake, lr_scale, report, title, pilot), the command's --grid flag, and two texts."""
     grid: object
     flag: str
-    #: A pilot's page: the protocol the grid was given from it, and why (fashion_mnist_report.PILOT_DECISION).
+    #: A pilot's page: the protocol the grid was given from it, and why (grids.PILOT_DECISION).
     chosen: str = ""
     #: A grid's page: where its protocol comes from.
     origin: str = ""
@@ -99,7 +39,7 @@ class Page:
         return getattr(self.grid, name)
 
 
-class Renderer:
+class Renderer(Figures):
     def __init__(self, page: Page, loaded, report_dir: str):
         self.page, self.loaded, self.report_dir = page, loaded, report_dir
         self.figdir = os.path.join(report_dir, page.report)
@@ -123,7 +63,7 @@ class Renderer:
         return out
 
     def code_class(self, run: Dict[str, object]) -> str:
-        """A row's training code up to equivalence (`run_store.Loaded.codes_like`): the first of its class."""
+        """A row's training code up to equivalence (`store.Loaded.codes_like`): the first of its class."""
         return self.loaded.codes_like(run["training_code_sha256"], f"{run['setting']}:{run['method']}")[0]
 
     def majority_code(self) -> Optional[str]:
@@ -144,14 +84,6 @@ class Renderer:
                              f"iterations of {len(e['cases'])} cases, {identical} bit for bit, the others within "
                              f"{e['rtol']:g} of each variable's displacement)")
         return "; ".join(parts)
-
-    def _save(self, fig, name: str, caption: str) -> str:
-        plots.check_readable(fig)
-        os.makedirs(self.figdir, exist_ok=True)
-        fig.savefig(os.path.join(self.figdir, name), dpi=plots.REPORT_DPI, bbox_inches="tight",
-                    metadata={"Software": None})
-        plt.close(fig)
-        return f"![{caption}]({self.page.report}/{name})"
 
     # --- the page ---------------------------------------------------------------------------------------------
     def markdown(self) -> str:
@@ -332,87 +264,6 @@ class Renderer:
                                                                ("precision", "recall", "density", "coverage"))
                     + " | " + ", ".join(f"{n} {o}" for o, n in counts.items() if n) + " |")
         return lines + [""]
-
-    def curves(self) -> List[str]:
-        chosen = self.settings_present()
-        fig, axes = plt.subplots(2, len(chosen), figsize=(max(6.4, 4.6 * len(chosen)), 7.2), squeeze=False,
-                                 constrained_layout=True)
-        colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-        for column, setting in enumerate(chosen):
-            for i, method in enumerate(self.page.methods):
-                for n, r in enumerate(self.of(setting, method)):
-                    steps = np.array([rec["step"] for rec in r["records"]])
-                    fid = [rec["fid"] for rec in r["records"]]
-                    per_step = r["timing"]["train_seconds"] / max(r["records"][-1]["step"], 1)
-                    label = method if n == 0 else None
-                    axes[0, column].plot(steps, fid, color=colours[i % len(colours)], marker=".", lw=1, label=label)
-                    axes[1, column].plot(steps * per_step, fid, color=colours[i % len(colours)], marker=".", lw=1,
-                                         label=label)
-            for row, xlabel in enumerate(("iteration", "training seconds (the run's mean rate)")):
-                axes[row, column].set_title(f"setting {setting}", fontsize=10)
-                axes[row, column].set_xlabel(xlabel, fontsize=8)
-                axes[row, column].set_ylabel("FID (Fashion-MNIST classifier)", fontsize=8)
-                axes[row, column].legend(fontsize=7)
-        return ["## FID against iteration and against training seconds", "",
-                "One line per seed. The lower row puts each checkpoint at its iteration × the run's mean seconds "
-                "per iteration (its recorded training seconds over its iterations), so a method whose iteration "
-                "costs more (JARE about 2.2×, ConOpt 2.9× a GAN iteration here: docs/results/speed.md) moves "
-                "right. The seconds are those each run recorded: the wall time of its training calls on its machine, "
-                "which other jobs may have shared; a call killed before it ended is not counted.", "",
-                self._save(fig, "fid_curves.png", "FID against iteration and seconds, one column per setting"), ""]
-
-    def fig3(self) -> List[str]:
-        chosen = self.settings_present()
-        fig, axes = plt.subplots(1, 3, figsize=(14, 4.0), constrained_layout=True)
-        methods = self.page.methods
-        width = 0.8 / len(methods)
-        for panel, (key, label) in enumerate((("fid", "final FID (lower is better)"),
-                                              ("is_mean", "final IS (higher is better)"),
-                                              ("recall", "final recall (higher is better)"))):
-            ax = axes[panel]
-            for i, method in enumerate(methods):
-                x0 = np.arange(len(chosen)) + (i - (len(methods) - 1) / 2) * width
-                for x, setting in zip(x0, chosen):
-                    values = [r["records"][-1].get(key) for r in self.of(setting, method)]
-                    values = [v for v in values if v is not None]
-                    if values:
-                        ax.bar(x, np.mean(values), width, color=f"C{i}", alpha=0.35,
-                               label=method if setting == chosen[0] else None)
-                        ax.scatter(np.full(len(values), x), values, color=f"C{i}", s=14, zorder=3)
-            ax.set_xticks(np.arange(len(chosen)), chosen)
-            ax.set_title(label, fontsize=10)
-            ax.set_xlabel("setting", fontsize=8)
-            ax.set_ylabel(label.split(" (")[0] + " (bar: mean; dots: seeds)", fontsize=8)
-            ax.legend(fontsize=7, ncol=len(methods), loc="upper center", bbox_to_anchor=(0.5, -0.14))
-        return ["## Fig. 3 form: final scores per setting, every seed", "",
-                self._save(fig, "fig3.png", "Final FID, IS and recall per setting and method, with every seed"), ""]
-
-    def histograms(self) -> List[str]:
-        chosen = self.settings_present()
-        methods = self.page.methods
-        fig, axes = plt.subplots(len(chosen), len(methods), figsize=(max(6.4, 3.0 * len(methods)), max(4.0, 2.6 * len(chosen))),
-                                 squeeze=False, constrained_layout=True)
-        for row, setting in enumerate(chosen):
-            for column, method in enumerate(methods):
-                ax = axes[row, column]
-                runs = [r for r in self.of(setting, method) if "class_histogram" in r["records"][-1]]
-                for n, r in enumerate(runs):
-                    h = np.asarray(r["records"][-1]["class_histogram"], np.float64)
-                    ax.bar(np.arange(10) + (n - (len(runs) - 1) / 2) * 0.8 / max(len(runs), 1), h / h.sum(),
-                           0.8 / max(len(runs), 1), label=f"seed {r['seed']}")
-                ax.axhline(0.1, color="grey", lw=0.8, ls="--")
-                ax.set_title(f"{setting} {method}", fontsize=9)
-                ax.set_xticks(range(10))
-                ax.set_xlabel("class", fontsize=7)
-                ax.set_ylabel("share of samples", fontsize=7)
-                ax.tick_params(labelsize=6)
-                if runs:
-                    ax.legend(fontsize=5)
-        return ["## Class histograms of the final samples", "",
-                "The classes the domain classifier assigns to each run's final samples (0 T-shirt, 1 trouser, "
-                "2 pullover, 3 dress, 4 coat, 5 sandal, 6 shirt, 7 sneaker, 8 bag, 9 ankle boot); the dashed line "
-                "is the training split's 10 % per class.", "",
-                self._save(fig, "class_histograms.png", "Class histograms of the final samples"), ""]
 
     def robustness(self) -> List[str]:
         chosen = self.settings_present()

@@ -1,14 +1,16 @@
 """Is this checkout's training code the code that made the stored runs? Checked by trajectories, not by bytes.
 
 A stored run names the sha256 of the files that compute a trajectory (`provenance.TRAINING_CODE`), and runs of
-different training code are never mixed silently (`run_store`). Byte identity is a strict proxy: moving a helper
+different training code are never mixed silently (store.py). Byte identity is a strict proxy: moving a helper
 between files, a docstring or a new dataset module changes the hash without changing any number a run computes.
 `jare-reproduce fashion_mnist --check_code` settles it for a grid: it checks out the commit that made the stored
 runs, trains the first STEPS iterations of every (setting, method) of the grid from seed 1 with that commit's code
-and with this checkout's (`trajectory_fingerprint`, each in its own process, on the real minibatches), and
-compares every variable of the models and optimizers at step 0 and at STEPS:
+and with this checkout's (fingerprint.py, each in its own process, on the real minibatches), and
+compares every variable of the models and optimizers at step 0 and at STEPS (with TensorFlow's op determinism on
+in both, so that the same code gives the same numbers):
 
-* a variable that exists in one and not the other, or an integer variable that differs, fails the case;
+* a variable that exists in one and not the other, or an integer variable that differs, fails the case (text
+  variables, the stored run config that names the temporary workdir, are not compared);
 * a float variable passes when max|this − reference| ≤ RTOL × max|reference_STEPS − reference_0| (its displacement
   over the iterations) + ATOL_SCALE × max|reference|; at step 0 (the initialisation) the displacement term is 0.
 
@@ -32,7 +34,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 from jare_tf import provenance
-from jare_tf.reports import run_store
+from jare_tf.reports.fashion_mnist import store as run_store
 
 STEPS = 4
 RTOL = 1e-3
@@ -42,7 +44,7 @@ ATOL_SCALE = 1e-6
 def compare(reference: Dict[str, np.ndarray], current: Dict[str, np.ndarray], cases: Sequence[str],
             rtol: float = RTOL, atol_scale: float = ATOL_SCALE) -> Dict[str, Dict[str, object]]:
     """{case: {"passed", "identical", "worst" (the largest difference / its allowance), "variable", "problem"}}
-    for two fingerprints (`trajectory_fingerprint` arrays)."""
+    for two fingerprints (fingerprint.py's arrays)."""
     out = {}
     for case in cases:
         prefix = f"{case}|"
@@ -57,6 +59,8 @@ def compare(reference: Dict[str, np.ndarray], current: Dict[str, np.ndarray], ca
                                                                   f"{only[0]}")
         for name in sorted(set(ref) & set(cur)):
             a, b = np.asarray(ref[name]), np.asarray(cur[name])
+            if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+                continue             # text: the run's stored config, which names its (temporary) workdir
             if a.shape != b.shape:
                 result.update(passed=False, identical=False, variable=name, problem=f"shape {a.shape} ≠ {b.shape}")
                 continue
@@ -107,8 +111,8 @@ def current_tree() -> str:
 
 def run_fingerprint(tree: str, grid_name: str, steps: int, cases: Sequence[str], out: str,
                     data_dir: Optional[str], log: Callable[[str], None]):
-    #: Run by path, not imported: it imports the training code of `tree` (trajectory_fingerprint.py).
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "trajectory_fingerprint.py")
+    #: Run by path, not imported: it imports the training code of `tree` (fingerprint.py).
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fingerprint.py")
     command = [sys.executable, script, tree, grid_name, str(steps), out, *cases]
     if data_dir:
         command.append(f"--data_dir={data_dir}")

@@ -11,7 +11,7 @@ A record file is checked when it is read: one that is not JSON, lacks a field, f
 (edited or truncated), or was made for another grid protocol is named and skipped, never mixed in. Several
 records of one run (made by different training code) may be stored side by side; the newest is reported, and
 the report names every row's commit and marks a mixture of training codes. An equivalence record
-(`code_equivalence`: another code shown to train the same trajectories for the grid's cases) joins two codes.
+(equivalence.py: another code shown to train the same trajectories for the grid's cases) joins two codes.
 """
 
 import dataclasses
