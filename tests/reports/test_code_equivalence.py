@@ -50,6 +50,20 @@ def test_compare_passes_identical_and_rounding_and_fails_a_changed_step():
     assert not result["passed"] and result["variable"] == "final|kernel" and 5 < result["worst"] < 20
 
 
+def test_a_difference_within_the_codes_own_spread_passes_and_one_beyond_it_fails():
+    reference = fingerprint()
+    noisy = fingerprint(scale=1.02)          # 2 % of the displacement: 20× the allowance
+    results = code_equivalence.compare(reference, noisy, [CASE])
+    assert not results[CASE]["passed"]
+    # The code, run again, differs from itself by 1.5 %: the 2 % difference is within 3× that spread.
+    code_equivalence.within_spread(results, code_equivalence.compare(noisy, fingerprint(scale=1.035), [CASE]))
+    assert results[CASE]["passed"] and 5 < results[CASE]["spread"] < 20
+    # A code that repeats itself exactly has no spread to hide a difference in.
+    results = code_equivalence.compare(reference, noisy, [CASE])
+    code_equivalence.within_spread(results, code_equivalence.compare(noisy, noisy, [CASE]))
+    assert not results[CASE]["passed"] and results[CASE]["spread"] == 0.0
+
+
 def test_compare_fails_another_initialisation_a_missing_variable_and_an_integer():
     reference = fingerprint()
     moved_start = dict(reference)
@@ -67,7 +81,8 @@ def test_compare_fails_another_initialisation_a_missing_variable_and_an_integer(
 def equivalence(store, new, old, cases):
     return store.write_equivalence(training_code_sha256=new, equivalent_to=old, source="jare_tf 0.1.0, commit 3333333",
                                    reference_source="jare_tf 0.1.0, commit 1111111", machine="m", steps=4, rtol=1e-3,
-                                   atol_scale=1e-6, cases={c: {"identical": True, "worst": 0.0} for c in cases},
+                                   atol_scale=1e-6, spread_factor=3.0,
+                                   cases={c: {"identical": True, "worst": 0.0, "spread": 0.0} for c in cases},
                                    stored_at="2026-01-01T00:00:00Z")
 
 
@@ -107,7 +122,7 @@ def test_a_damaged_equivalence_record_is_named_and_skipped(tmp_path):
     fill(store)
     path = equivalence(store, "b" * 64, "a" * 64, ["C:gan"])
     document = json.loads(open(path).read())
-    document["cases"]["D:jare"] = {"identical": True, "worst": 0.0}                 # widened by hand
+    document["cases"]["D:jare"] = {"identical": True, "worst": 0.0, "spread": 0.0}  # widened by hand
     open(path, "w").write(json.dumps(document))
     _, loaded = render(str(tmp_path))
     assert loaded.equivalences == [] and "content_sha256" in loaded.skipped[os.path.basename(path)]

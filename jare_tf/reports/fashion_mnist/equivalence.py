@@ -12,7 +12,11 @@ in both, so that the same code gives the same numbers):
 * a variable that exists in one and not the other, or an integer variable that differs, fails the case (text
   variables, the stored run config that names the temporary workdir, are not compared);
 * a float variable passes when max|this − reference| ≤ RTOL × max|reference_STEPS − reference_0| (its displacement
-  over the iterations) + ATOL_SCALE × max|reference|; at step 0 (the initialisation) the displacement term is 0.
+  over the iterations) + ATOL_SCALE × max|reference|; at step 0 (the initialisation) the displacement term is 0;
+* a case whose floats exceed that is trained a second time with this checkout's code: when the code does not
+  repeat itself (measured: ConOpt on setting E differs between processes by up to a few % of the displacement
+  after 4 iterations, with op determinism on, one thread and a fixed hash seed; every other case of the default
+  grid repeats bit for bit), the case passes if its difference is at most SPREAD_FACTOR × that own spread.
 
 When every case passes it stores an equivalence record (`code_<this>_<reference>.json`, sealed like the runs) in
 the grid's runs/ folder: from then on the grid counts the stored runs as made by this code (they are skipped, not
@@ -39,6 +43,9 @@ from jare_tf.reports.fashion_mnist import store as run_store
 STEPS = 4
 RTOL = 1e-3
 ATOL_SCALE = 1e-6
+#: A case whose floats differ beyond the allowance passes when this code, run again, differs from itself by at
+#: least 1/SPREAD_FACTOR as much: the difference is then within what the code itself does not repeat.
+SPREAD_FACTOR = 3.0
 
 
 def compare(reference: Dict[str, np.ndarray], current: Dict[str, np.ndarray], cases: Sequence[str],
@@ -82,6 +89,16 @@ def compare(reference: Dict[str, np.ndarray], current: Dict[str, np.ndarray], ca
                 result["passed"] = False
         out[case] = result
     return out
+
+
+def within_spread(results: Dict[str, Dict[str, object]], own: Dict[str, Dict[str, object]]) -> None:
+    """Decide the cases of `own` (this code against itself, from `compare`) in `results` (this code against the
+    reference): each passes when its difference is at most SPREAD_FACTOR × the code's own spread; `spread` is
+    recorded."""
+    for case, o in own.items():
+        r = results[case]
+        r["spread"] = o["worst"]
+        r["passed"] = o["problem"] is None and r["worst"] <= SPREAD_FACTOR * o["worst"]
 
 
 def load_fingerprint(path: str):
@@ -172,10 +189,19 @@ def check(store: run_store.RunStore, grid_name: str, protocol: Dict[str, object]
                 raise ValueError(f"commit {commit}'s training code is {meta['training_code_sha256'][:12]}…, not the "
                                  f"{reference_code[:12]}… its stored runs name; they cannot be compared.")
             results = compare(reference, current, cases)
+            unsure = [case for case, r in results.items() if not r["passed"] and r["problem"] is None]
+            if unsure:
+                # Floats beyond the allowance: is that the code, or does this code itself not repeat these
+                # iterations? A second run of this code on those cases measures its own spread.
+                log(f"This checkout again, for {', '.join(unsure)}: its own run-to-run spread ...")
+                again, _ = run_fingerprint(tree, grid_name, steps, unsure, os.path.join(scratch, "again.npz"),
+                                           data_dir, log)
+                within_spread(results, compare(current, again, unsure))
             for case, r in results.items():
+                spread = (f", {r['worst'] / r['spread']:.2g}× this code's own spread" if r.get("spread") else "")
                 state = "identical" if r["identical"] else (
-                    f"within tolerance (worst {r['worst']:.2g} of the allowance)" if r["passed"] else
-                    f"DIFFERS: {r['problem'] or ''} {r['variable'] or ''} at {r['worst']:.3g}× the allowance")
+                    f"within tolerance (worst {r['worst']:.2g} of the allowance{spread})" if r["passed"] else
+                    f"DIFFERS: {r['problem'] or ''} {r['variable'] or ''} at {r['worst']:.3g}× the allowance{spread}")
                 log(f"  {case}: {state}")
             failed = [case for case, r in results.items() if not r["passed"]]
             if failed:
@@ -185,8 +211,9 @@ def check(store: run_store.RunStore, grid_name: str, protocol: Dict[str, object]
             written.append(store.write_equivalence(
                 training_code_sha256=code, equivalent_to=reference_code, source=current_meta["source"],
                 reference_source=source, machine=provenance.machine(), steps=steps, rtol=RTOL,
-                atol_scale=ATOL_SCALE, cases={case: {"identical": r["identical"], "worst": r["worst"]}
-                                              for case, r in results.items()},
+                atol_scale=ATOL_SCALE, spread_factor=SPREAD_FACTOR,
+                cases={case: {"identical": r["identical"], "worst": r["worst"], "spread": r.get("spread", 0.0)}
+                       for case, r in results.items()},
                 stored_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
             log(f"Stored {written[-1]}: training code {code[:12]}… trains the stored runs' trajectories.")
     return written

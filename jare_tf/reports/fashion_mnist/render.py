@@ -79,10 +79,13 @@ class Renderer(Figures):
         for e in sorted(self.loaded.equivalences, key=lambda e: (e["stored_at"], e["training_code_sha256"])):
             if e["training_code_sha256"] in shown and e["equivalent_to"] in shown:
                 identical = sum(1 for c in e["cases"].values() if c["identical"])
+                spread = [case for case, c in sorted(e["cases"].items()) if c["spread"] > 0]
                 parts.append(f"`{e['training_code_sha256'][:12]}` trains the trajectories of `{e['equivalent_to'][:12]}`"
                              f" (`jare-reproduce fashion_mnist{self.page.flag} --check_code`: the first {e['steps']} "
                              f"iterations of {len(e['cases'])} cases, {identical} bit for bit, the others within "
-                             f"{e['rtol']:g} of each variable's displacement)")
+                             f"{e['rtol']:g} of each variable's displacement"
+                             + (f" or, for {', '.join(spread)}, which the code itself does not repeat, within "
+                                f"{e['spread_factor']:g}× its own run-to-run spread" if spread else "") + ")")
         return "; ".join(parts)
 
     # --- the page ---------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ RUN_FORMAT = "jare_tf/fashion_mnist_run/1"
 FLOOR_FORMAT = "jare_tf/fashion_mnist_floor/1"
 EQUIVALENCE_FORMAT = "jare_tf/code_equivalence/1"
 EQUIVALENCE_FIELDS = ("training_code_sha256", "equivalent_to", "source", "reference_source", "machine", "steps",
-                      "rtol", "atol_scale", "cases", "stored_at")
+                      "rtol", "atol_scale", "spread_factor", "cases", "stored_at")
 RUN_FIELDS = ("format", "setting", "method", "seed", "protocol", "training_code_sha256", "source", "machine",
               "config", "records", "final_metrics", "timing", "stored_at", "content_sha256")
 
