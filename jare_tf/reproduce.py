@@ -9,6 +9,7 @@ r"""jare-reproduce: regenerate a results report under docs/results/ from runs it
     jare-reproduce fashion_mnist --check_code           # after a refactor: does this code train the stored runs'?
     jare-reproduce fashion_mnist --grid=full            # A–F × 3 seeds × 20K iterations: for GPUs
     jare-reproduce fashion_mnist --grid=lazy            # docs/results/fashion_mnist_lazy.md: C, jare vs jare:every=4
+    jare-reproduce fashion_mnist --grid=step_size       # docs/results/fashion_mnist_step_size.md: 1–10× the lr on C
 
 Sections of `toy`: fig1, fig5, fig6 (isotropic Gaussian, seconds each), fig2, fig7, fig8 (mixture of Gaussians,
 several minutes each on two cores), dirac (Dirac-GAN), nk (Nagarajan & Kolter streamlines), lazy (lazy
@@ -36,11 +37,13 @@ flags.DEFINE_list("only", None, "toy: sections to run (default: all); fashion_mn
                   "train and score now (e.g. C,jare).")
 flags.DEFINE_string("report_dir", "docs/results", "Where the report (<report>.md) and its figures (<report>/) go.")
 flags.DEFINE_string("workdir", "/tmp/jare_reproduce", "Where each run's TensorBoard events and metrics go.")
-flags.DEFINE_enum("grid", "default", ["default", "full", "lazy", "pilot"], "fashion_mnist: default (C, D, E × gan, sngan, "
-                  "conopt, jare × 3 seeds × 2,000 iterations at the settings' learning rates; hours of 2 CPU cores, "
-                  "stored run by run), pilot (GAN on C at 1×, 0.5×, 0.25× the learning rate, 3,000 iterations: the "
-                  "protocol's pilot), full (A–F × 3 seeds × 20,000, for GPUs) or lazy (C × jare, jare:every=4, 500 "
-                  "iterations at 5× the learning rates; docs/results/fashion_mnist_lazy.md).")
+flags.DEFINE_enum("grid", "default", ["default", "full", "lazy", "pilot", "step_size"],
+                  "fashion_mnist: default (C, D, E × gan, sngan, conopt, jare × 3 seeds × 2,000 iterations at the "
+                  "settings' learning rates; hours of 2 CPU cores, stored run by run), pilot (GAN on C at 1×, 0.5×, "
+                  "0.25× the learning rate, 3,000 iterations: the protocol's pilot), step_size (C × the 4 methods × "
+                  "1, 2, 5, 10× both learning rates × 2 seeds, in the default grid's protocol and store), full (A–F × "
+                  "3 seeds × 20,000, for GPUs) or lazy (C × jare, jare:every=4, 500 iterations at 5× the learning "
+                  "rates; docs/results/fashion_mnist_lazy.md).")
 flags.DEFINE_string("data_dir", None, "fashion_mnist: TFDS data_dir where it is prepared (default: TFDS').")
 flags.DEFINE_bool("render_only", False, "fashion_mnist: render the report from the stored run records and train or "
                   "score nothing (a grid not yet complete is rendered as it stands).")

@@ -166,3 +166,24 @@ def test_a_page_is_not_replaced_by_an_empty_render(tmp_path):
     path = runner.main(None, str(report_dir), str(tmp_path / "runs"), "lazy", log=lines.append, render_only=True)
     assert open(path).read() == "# measured before the run store\n"
     assert any("is kept as it is" in line for line in lines)
+
+
+def test_the_step_size_page_reads_the_shared_store_and_names_what_each_method_tolerates(tmp_path):
+    """A grid with `store` set renders from another grid's runs/ (its 1× runs are that grid's) and adds the
+    method × step-size table; a factor counts as tolerated only when every stored seed learned there."""
+    shared = grids.Grid(("C",), ("gan", "gan:lr_scale=2", "gan:lr_scale=5"), (1, 2), 40, 20, 300,
+                        report="steps", store=GRID.report, title="Steps")
+    store = run_store.RunStore(str(tmp_path / GRID.report / "runs"))
+    timing = {"train_seconds": 1.0, "eval_seconds": 1.0}
+    for method, ends in (("gan", (90.0, 95.0)), ("gan:lr_scale=2", (80.0, 150.0)), ("gan:lr_scale=5", (70.0,))):
+        for seed, end in enumerate(ends, 1):
+            store.write_run("C", method, seed, shared.protocol(), training_code_sha256="a" * 64, source="s",
+                            machine="m", config={}, records=records([200.0, 120.0, end]), final_metrics={},
+                            timing=timing)
+    loaded = run_store.RunStore(os.path.join(tmp_path, shared.store_name, "runs")).load(shared.protocol())
+    text = Renderer(grids.page(shared), loaded, str(tmp_path)).markdown()
+    assert f"[`{GRID.report}/runs/`]({GRID.report}/runs)" in text
+    row = next(line for line in text.splitlines() if line.startswith("| gan | "))
+    assert row.count("learned") == 4 and "stalled 150" in row and "mean FID 92.5" in row
+    assert "Factors at which every stored seed learned: gan: 1×, 5×." in text      # 2×: one seed stalled
+    assert not os.path.exists(tmp_path / "steps" / "fig3.png")                       # no per-label bar chart

@@ -153,6 +153,8 @@ def check(store: run_store.RunStore, grid_name: str, protocol: Dict[str, object]
     code = provenance.training_code_sha256()
     others = {}      # another code → the source of its newest record (the commit checked out for it)
     for record in sorted(loaded.all_records, key=lambda r: r["stored_at"]):
+        if f"{record['setting']}:{record['method']}" not in cases:
+            continue           # another grid's run in a shared store: its own grid's check covers it
         if record["training_code_sha256"] != code and not loaded.same_code(record, code):
             others[record["training_code_sha256"]] = record["source"]
     if not others:

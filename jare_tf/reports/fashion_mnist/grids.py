@@ -34,6 +34,13 @@ class Grid:
     title: str = "Fashion-MNIST: GAN, SN-GAN, ConOpt and JARE across settings (JARE paper Fig. 3, small scale)"
     #: A pilot's report shows, per seed, at which length the rule for "learns steadily" holds.
     pilot: bool = False
+    #: The folder (under --report_dir) whose runs/ and samples/ hold this grid's records, when it shares them with
+    #: another grid of the same protocol ("" = its own, <report>/): a run in both is trained and stored once.
+    store: str = ""
+
+    @property
+    def store_name(self) -> str:
+        return self.store or self.report
 
     def protocol(self) -> Dict[str, object]:
         """What makes two runs' scores comparable: the training length and step size, the scoring schedule and
@@ -41,6 +48,9 @@ class Grid:
         return {"steps": self.steps, "eval_every": self.eval_every, "n_fake": self.n_fake, "lr_scale": self.lr_scale,
                 "eval_protocol": eval_protocol_name(self)}
 
+
+#: The step-size grid's learning-rate factors (both players).
+STEP_SIZES = (1, 2, 5, 10)
 
 #: full: the settings' own learning rates, longer, all settings and 3 seeds: for GPUs.
 GRIDS = {
@@ -54,6 +64,12 @@ GRIDS = {
     # stored as they finish and the grid is completed over several sittings.
     "default": Grid(("C", "D", "E"), METHODS, (1, 2, 3), 2000, 250, 5000),
     "full": Grid(IMAGE_SETTINGS, METHODS, (1, 2, 3), 20000, 2000, 10000),
+    # Issue 26's step-size robustness (the paper's Sec. 7, "robust to tuning hyperparameters"): setting C with
+    # both learning rates at 1, 2, 5 and 10× the setting's, 2 seeds, in the default grid's protocol and store
+    # (its 1× runs are the default grid's seeds 1 and 2).
+    "step_size": Grid(("C",), tuple(m if s == 1 else f"{m}:lr_scale={s}" for m in METHODS for s in STEP_SIZES),
+                      (1, 2), 2000, 250, 5000, report="fashion_mnist_step_size", store="fashion_mnist",
+                      title="Fashion-MNIST, setting C: which methods tolerate which step size (JARE paper Sec. 7)"),
     # Issue 16's lazy regularisation on real images: JARE with its regulariser on one iteration in 4 (weight 4γ),
     # beside exact JARE, in the protocol of the earlier default grid (500 iterations at 5× the learning rates;
     # methods are labels: `name:option=value`).

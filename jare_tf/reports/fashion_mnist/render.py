@@ -24,6 +24,18 @@ def sources_text(sources: Sequence[str]) -> str:
                      for v, c in by_version.items())
 
 
+def step_label(label: str):
+    """A method label → (its label without the run's lr_scale, the lr_scale: 1 when absent)."""
+    parts = label.split(":")
+    scale = [float(p.split("=", 1)[1]) for p in parts[1:] if p.startswith("lr_scale=")]
+    return ":".join(p for p in parts if not p.startswith("lr_scale=")), (scale[0] if scale else 1.0)
+
+
+def step_grid(methods: Sequence[str]) -> bool:
+    """A grid of one method at several step sizes (the step-size page's form)."""
+    return len({step_label(m)[1] for m in methods}) > 2
+
+
 @dataclasses.dataclass
 class Page:
     """What the renderer needs beyond the records: the grid (grids.Grid: settings, methods, seeds,
@@ -100,6 +112,9 @@ class Renderer(Figures):
             lines += self.per_run_table()
             if not self.page.pilot:
                 lines += self.aggregate_table()
+            if step_grid(self.page.methods) and not self.page.pilot:
+                lines += self.step_sizes() + self.limits()
+                return "\n".join(lines) + "\n"
             lines += self.curves()
             if not self.page.pilot:
                 lines += self.fig3()
@@ -113,7 +128,7 @@ class Renderer(Figures):
         p, loaded = self.page, self.loaded
         lines = [f"# {p.title}", "",
                  f"Rendered by `jare-reproduce fashion_mnist{p.flag}` from the {len(self.runs)} stored run records "
-                 f"of [`{p.report}/runs/`]({p.report}/runs) (one JSON file per finished run: its scores at every "
+                 f"of [`{p.store_name}/runs/`]({p.store_name}/runs) (one JSON file per finished run: its scores at every "
                  f"checkpoint, final metrics, seconds, resolved config, commit, machine and training-code "
                  f"sha256); the same records render this page byte for byte, and the command skips the runs "
                  f"already stored for the same protocol and training code.", ""]
@@ -299,7 +314,40 @@ class Renderer(Figures):
                                  for m, o in outcomes.items() if o) + ".")
         return lines + [""]
 
+    def step_sizes(self) -> List[str]:
+        """Which method tolerates which step: per method and learning-rate factor, each seed's outcome and final
+        FID, and the mean final FID and recall."""
+        bases = list(dict.fromkeys(step_label(m)[0] for m in self.page.methods))
+        scales = sorted({step_label(m)[1] for m in self.page.methods})
+        lines = ["## Step sizes each method tolerates", "",
+                 "Both players' learning rates at the factor × the setting's (Adam 1e-4 on C). A cell: each seed's "
+                 "outcome (learned, stalled, collapsed, diverged) with its final FID, then the mean final FID and "
+                 "recall over the seeds stored.", "",
+                 "| method | " + " | ".join(f"{s:g}×" for s in scales) + " |", "|---|" + "---|" * len(scales)]
+        for base in bases:
+            cells = []
+            for scale in scales:
+                label = next((m for m in self.page.methods if step_label(m) == (base, scale)), None)
+                runs = [r for s in self.settings_present() for r in self.of(s, label)] if label else []
+                if not runs:
+                    cells.append("–")
+                    continue
+                seeds = ", ".join(f"{outcome(r)} {r['records'][-1]['fid']:.0f}" for r in runs)
+                cells.append(f"{seeds}; mean FID {np.mean([r['records'][-1]['fid'] for r in runs]):.1f}, recall "
+                             f"{np.mean([r['records'][-1].get('recall', np.nan) for r in runs]):.3f}")
+            lines.append(f"| {base} | " + " | ".join(cells) + " |")
+        tolerated = []
+        for base in bases:
+            ok = [s for s in scales if (label := next((m for m in self.page.methods
+                                                        if step_label(m) == (base, s)), None))
+                  and self.of(self.page.settings[0], label)
+                  and all(outcome(r) == "learned" for r in self.of(self.page.settings[0], label))]
+            tolerated.append(f"{base}: " + (", ".join(f"{s:g}×" for s in ok) if ok else "none"))
+        lines += ["", "Factors at which every stored seed learned: " + "; ".join(tolerated) + ".", ""]
+        return lines
+
     def samples(self) -> List[str]:
+        p = self.page
         lines = ["## Samples at the last iteration (8×8, fixed latents)", "",
                  "| setting | " + " | ".join(self.page.methods) + " |", "|---|" + "---|" * len(self.page.methods)]
         for setting in self.settings_present():
@@ -308,8 +356,8 @@ class Renderer(Figures):
                 cell = []
                 for r in self.of(setting, method):
                     name = f"samples/{r['setting']}_{r['method'].replace(':', '_').replace('=', '')}_seed{r['seed']}.png"
-                    if os.path.exists(os.path.join(self.figdir, name)):
-                        cell.append(f"![{setting} {method} seed {r['seed']}]({self.page.report}/{name})")
+                    if os.path.exists(os.path.join(self.report_dir, p.store_name, name)):
+                        cell.append(f"![{setting} {method} seed {r['seed']}]({p.store_name}/{name})")
                 cells.append(" ".join(cell) or "–")
             lines.append(f"| {setting} | " + " | ".join(cells) + " |")
         return lines + [""]

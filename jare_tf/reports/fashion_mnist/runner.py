@@ -48,7 +48,8 @@ class Report:
         self.stats_dir, self.log = stats_dir, log
         self.classifier_dir = classifier_dir or os.path.join(report_dir, CLASSIFIER_DIR)
         self.figdir = os.path.join(report_dir, grid.report)
-        self.store = run_store.RunStore(os.path.join(self.figdir, "runs"))
+        self.store_dir = os.path.join(report_dir, grid.store_name)
+        self.store = run_store.RunStore(os.path.join(self.store_dir, "runs"))
 
     def run_dir(self, setting: str, method: str, seed: int) -> str:
         return os.path.join(self.root, run_store.file_stem(setting, method, seed))
@@ -128,8 +129,8 @@ class Report:
             final_metrics=_read(os.path.join(workdir, "metrics.json"), {}), timing=timing)
         sheet = os.path.join(workdir, "eval", f"samples_{records[-1]['step']:07d}.png")
         if os.path.exists(sheet):
-            os.makedirs(os.path.join(self.figdir, "samples"), exist_ok=True)
-            shutil.copyfile(sheet, os.path.join(self.figdir, "samples",
+            os.makedirs(os.path.join(self.store_dir, "samples"), exist_ok=True)
+            shutil.copyfile(sheet, os.path.join(self.store_dir, "samples",
                                                 run_store.file_stem(setting, method, seed) + ".png"))
         self.log(f"[{setting} {method} seed {seed}] stored {path}")
         return path
