@@ -31,7 +31,8 @@ def base(setting: str, architecture: str) -> ml_collections.ConfigDict:
     c = ml_collections.ConfigDict()
     c.setting = setting
     c.architecture = architecture
-    c.dataset = "cifar10"
+    c.dataset = "cifar10"          # or your own: tfds:<name>[/<config>][:<split>], folder:<path> (docs/own_data.md)
+    c.image_key = ""               # tfds: datasets: the image feature ("" = the builder's only one, or "image")
     c.image_size = 32              # the scripts' --output-size 32
     c.z_dim = 128                  # z ~ N(0, I), 128-d (scripts' --z-dim)
     c.batch_size = 64

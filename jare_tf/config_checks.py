@@ -133,6 +133,13 @@ def workdir_problem(workdir: str) -> str:
     return ""
 
 
+def data_problem(dataset: str) -> str:
+    """What keeps a local folder:<path> dataset from being read, found before anything is created ("" when nothing
+    does, and for every other dataset): it is missing, a file, or holds no PNG/JPEG file (own_data.problem)."""
+    from jare_tf.data import own_data
+    return own_data.problem(dataset) if own_data.is_own(dataset) else ""
+
+
 def did_you_mean(word: str, valid: Sequence[str]) -> str:
     """" (did you mean 'x'?)" with the valid names closest to a mistyped `word`; empty when none is close."""
     close = difflib.get_close_matches(word, list(valid), n=2)
@@ -152,13 +159,21 @@ def positional_problem(argv: Sequence[str], valid: Sequence[str], noun: str, ver
 
 
 def check_names(config_dict: Dict, method: str, toy: bool) -> None:
-    """Raise ValueError naming the flag when the config's dataset or spectrum_operator is unknown, when it gives
+    """Raise ValueError naming the flag when the config's dataset or spectrum_operator is unknown (your own data:
+    a malformed tfds: or folder: name; `data_problem` looks at the folder), when it gives
     `method` an option the method does not take (a built-in method's; others are checked when the method is
     built), or when `method` needs an image architecture and the setting is a toy one (`toy`)."""
     dataset = config_dict.get("dataset")
-    if dataset is not None and dataset not in DATASETS:
+    from jare_tf.data import own_data       # TensorFlow-free: the tfds:/folder: names (docs/own_data.md)
+    if dataset is not None and own_data.is_own(dataset):
+        own_data.parse(dataset)
+    elif dataset is not None and dataset not in DATASETS:
         raise ValueError(f"Unknown --config.dataset={dataset!r}{did_you_mean(str(dataset), DATASETS)}; valid "
-                         f"datasets: {', '.join(DATASETS)}.")
+                         f"datasets: {', '.join(DATASETS)}, or your own: tfds:<name>[/<config>][:<split>] (any TFDS "
+                         f"image dataset), folder:<path> (PNG/JPEG files).")
+    if config_dict.get("image_key") and not str(dataset).startswith(own_data.TFDS_PREFIX):
+        raise ValueError(f"--config.image_key={config_dict['image_key']} names a TFDS image feature; it applies to "
+                         f"--config.dataset=tfds:<name> only (here {dataset}): leave it empty.")
     operator = config_dict.get("spectrum_operator", "field")
     if operator not in SPECTRUM_OPERATORS:
         raise ValueError(f"Unknown --config.spectrum_operator={operator!r}"

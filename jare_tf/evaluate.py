@@ -6,6 +6,8 @@ r"""jare-eval: IS, FID and KID of a training run's checkpoints (TF-GAN's eval co
     jare-eval --workdir=runs/C_jare --protocol=jare_paper    # the reference code's protocol
     jare-eval --self_check                                   # IS/FID of real CIFAR-10 vs published values
     jare-eval --workdir=runs/C_jare_fmnist --classifier=fashion_mnist   # Fashion-MNIST runs: the domain CNN
+    jare-eval --workdir=runs/C_mnist --classifier=train:tfds:mnist      # the same CNN, trained on any labelled set
+    jare-eval --workdir=runs/C_folder --classifier=/path/to/classifier  # a classifier folder train:<dataset> made
 
 Results are appended to <workdir>/eval.json (one record per checkpoint and protocol, with the network's sha256,
 resize mode, sample counts, reference split, seed and protocol), written to TensorBoard (<workdir>/eval, beside
@@ -13,7 +15,11 @@ resize mode, sample counts, reference split, seed and protocol), written to Tens
 
 --classifier=fashion_mnist scores Fashion-MNIST runs with a small CNN trained on Fashion-MNIST by the package
 (trained once, about four minutes on two CPU cores, then cached; its sha256 and test accuracy go into every
-record): FID and KID from its 128-d penultimate features, IS from its logits.
+record): FID and KID from its 128-d penultimate features, IS from its logits. --classifier=train:<dataset>
+trains (once, then cached) the same CNN on any labelled dataset, a built-in name or tfds:<name>, at the run's
+resolution and channel count; --classifier=<folder> loads such a cached classifier (its info.json and weights),
+e.g. to score a run on an unlabelled folder of images. The real statistics come from the run's own data (its
+--config.dataset, your own included: docs/own_data.md), cached under its identity.
 """
 
 import os
@@ -37,9 +43,11 @@ flags.DEFINE_enum("protocol", "default", ["default", "jare_paper"], "Evaluation 
 flags.DEFINE_integer("num_fake", None, "Override the protocol's number of generated samples.")
 flags.DEFINE_integer("num_real", None, "Override the protocol's number of real images (default: whole split).")
 flags.DEFINE_enum("resize", None, ["tf2_bilinear", "tf1_legacy"], "Override the protocol's resize mode.")
-flags.DEFINE_enum("classifier", "inception", ["inception", "fashion_mnist", "stand_in"],
-                  "inception: TF-GAN's network; fashion_mnist: the package's Fashion-MNIST CNN (for runs on "
-                  "--config.dataset=fashion_mnist); stand_in: a small random net for offline smoke tests only.")
+flags.DEFINE_string("classifier", "inception", "inception: TF-GAN's network; fashion_mnist: the package's "
+                    "Fashion-MNIST CNN (for runs on --config.dataset=fashion_mnist); train:<dataset>: that CNN "
+                    "trained on a labelled dataset (a built-in name or tfds:<name>) at the run's resolution, "
+                    "cached; <folder>: a classifier folder that train:<dataset> cached; stand_in: a small random "
+                    "net for offline smoke tests only.")
 flags.DEFINE_string("inception_path", None, "A local copy of TF-GAN's Inception TF-Hub module.")
 flags.DEFINE_string("stats_dir", None, "Cache of real-data statistics (default $JARE_TF_CACHE/fid_stats or "
                     "~/.cache/jare_tf/fid_stats).")
@@ -54,6 +62,34 @@ FLAGS = flags.FLAGS
 SELF_CHECK = {"is": (11.24, 0.6), "fid_train_vs_test": (3.2, 2.0)}
 
 
+#: The --classifier names; besides them: train:<dataset> and a classifier folder (classifier_problem).
+CLASSIFIERS = ("inception", "fashion_mnist", "stand_in")
+
+
+def classifier_problem(value: str) -> str:
+    """What is wrong with --classifier=value, found without TensorFlow ("" when nothing is)."""
+    from jare_tf.data import own_data
+    if value in CLASSIFIERS:
+        return ""
+    if value.startswith("train:"):
+        dataset = value[len("train:"):]
+        if own_data.is_own(dataset):
+            problem = own_data.problem(dataset)
+            return problem.replace("--config.dataset=", "--classifier=train:") if problem else ""
+        if dataset in config_checks.DATASETS:
+            return ""
+        hint = config_checks.did_you_mean(dataset, config_checks.DATASETS)
+        return (f"--classifier={value}: unknown dataset {dataset!r}{hint}; train:<dataset> takes a built-in one "
+                f"({', '.join(config_checks.DATASETS)}) or tfds:<name> with a label feature.")
+    if os.path.isdir(value):
+        if os.path.isfile(os.path.join(value, "info.json")):
+            return ""
+        return (f"--classifier={value} is a folder without info.json: not a classifier folder (jare-eval "
+                f"--classifier=train:<dataset> caches one under $JARE_TF_CACHE/classifiers/).")
+    return (f"--classifier={value}: not one of {', '.join(CLASSIFIERS)}, train:<dataset> (e.g. train:tfds:mnist) "
+            f"or an existing classifier folder{config_checks.did_you_mean(value, CLASSIFIERS)}.")
+
+
 def _classifier(resize):
     from jare_tf.evaluation import classifier
     if FLAGS.classifier == "stand_in":
@@ -61,6 +97,13 @@ def _classifier(resize):
     if FLAGS.classifier == "fashion_mnist":
         from jare_tf.evaluation import domain_classifier
         return domain_classifier.load(FLAGS.data_dir)
+    if FLAGS.classifier.startswith("train:"):
+        from jare_tf.evaluation import domain_classifier
+        return domain_classifier.load(FLAGS.data_dir, dataset=FLAGS.classifier[len("train:"):],
+                                      image_size=run_config.image_run_config(FLAGS.workdir)["image_size"])
+    if FLAGS.classifier != "inception":
+        from jare_tf.evaluation import domain_classifier
+        return domain_classifier.load_path(FLAGS.classifier)
     return classifier.inception(FLAGS.inception_path, resize)
 
 
@@ -100,6 +143,9 @@ def main(argv):
                                       positive=("num_fake", "num_real", "poll_seconds"),
                                       non_negative=("follow_timeout",))
             run_config.image_run_config(FLAGS.workdir)
+            problem = classifier_problem(FLAGS.classifier)
+            if problem:
+                raise ValueError(problem)
             if FLAGS.stats_dir and os.path.isfile(FLAGS.stats_dir):
                 raise ValueError(f"--stats_dir={FLAGS.stats_dir} is a file; pass a folder (it is created when "
                                  f"missing).")

@@ -39,7 +39,10 @@ def upgraded(stored: Dict[str, object]) -> Dict[str, object]:
     """A stored config in run_config's shape. Workdirs and checkpoints written before it stored `method` as the
     name with its options in a top-level `method_options` and the trained loss family in a top-level `family`;
     such a config is converted (so those runs resume and are compared key by key), a current one is returned
-    as it is."""
+    as it is. An image config written before `image_key` existed (issue 27) gets its default, "", which is what
+    those runs trained with."""
+    if "architecture" in stored and "image_key" not in stored:
+        stored = dict(stored, image_key="")
     if not isinstance(stored.get("method"), str):
         return stored
     stored = dict(stored)
@@ -60,14 +63,14 @@ def from_saved(stored: Dict[str, object]) -> Tuple[ml_collections.ConfigDict, st
     return ml_collections.ConfigDict(stored), method["name"]
 
 
-def image_game(config: ml_collections.ConfigDict, method):
+def image_game(config: ml_collections.ConfigDict, method, channels: Optional[int] = None):
     """The Game of an image setting for `method`: its architecture (with the spectrally normalised
-    discriminator for SN-GAN, and the channel count of the setting's dataset) and its losses (the WGAN family
-    for the WGAN methods)."""
+    discriminator for SN-GAN, and the channel count of the setting's dataset, or `channels` when the caller has
+    resolved it already) and its losses (the WGAN family for the WGAN methods)."""
     from jare_tf.data import images
     from jare_tf.games.game import Game
     from jare_tf.models import architectures
-    channels = images.channels(config.dataset)
+    channels = channels or images.from_config(config).channels
     if architectures.image_size(config.architecture) != config.image_size:
         raise ValueError(f"{config.architecture} makes {architectures.image_size(config.architecture)}-pixel "
                          f"images, but config.image_size is {config.image_size}.")

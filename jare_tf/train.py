@@ -95,9 +95,16 @@ def main(argv):
                 print(f"jare-train: error: --{name} does not apply to --setting={FLAGS.setting}.", file=sys.stderr)
                 return 2
             config[name] = FLAGS[name].value
+    if str(config.get("dataset", "")).startswith("folder:") and "://" not in config.dataset \
+            and config.dataset != "folder:":
+        # The run (config.json, jare-eval) names the folder by its absolute path, wherever it is started from.
+        config.dataset = "folder:" + os.path.abspath(os.path.expanduser(config.dataset[len("folder:"):]))
     try:
         config_checks.check(config.to_dict(), [n for n in SHORTCUTS if FLAGS[n].value is not None])
         config_checks.check_names(config.to_dict(), FLAGS.method, config.setting in TOY_SETTINGS)
+        problem = config_checks.data_problem(config.get("dataset", ""))
+        if problem:
+            raise ValueError(problem)
         if FLAGS.strategy == "mirrored" and "batch_size" in config:   # the flag as typed (the shortcut wins)
             as_config = FLAGS.batch_size is None and any(
                 a.split("=", 1)[0] in ("--config.batch_size", "-config.batch_size") for a in sys.argv)

@@ -141,3 +141,32 @@ def test_the_names_checked_before_tensorflow_are_the_packages_own():
         assert config_checks.METHOD_OPTIONS[name] == tuple(accepted) and not any_other, name
     assert set(config_checks.IMAGE_ONLY_METHODS) == {
         name for name in methods.names() if methods.method_class(name).spectral_norm_discriminator}
+
+
+@pytest.mark.parametrize("module, arg, message", [
+    # Your own data (issue 27): what is wrong with a folder or a tfds: name that is known without TensorFlow.
+    ("jare_tf.train", "--config.dataset=folder:{tmp}/FILE", "is a file, not a folder; pass the folder that holds it"),
+    ("jare_tf.train", "--config.dataset=folder:{tmp}/EMPTY", "holds no image (no .png, .jpg or .jpeg file in it"),
+    ("jare_tf.train", "--config.dataset=folder:{tmp}/missing", "does not exist; pass the folder that holds the images"),
+    ("jare_tf.train", "--config.dataset=tfds:", "is not of the form tfds:<name>[/<config>][:<split>]"),
+    ("jare_tf.train", "--config.image_key=picture", "it applies to --config.dataset=tfds:<name> only"),
+    ("jare_tf.evaluate", "--classifier=train:celeba", "unknown dataset 'celeba' (did you mean 'celeb_a'?)"),
+    ("jare_tf.evaluate", "--classifier=train:folder:{tmp}/EMPTY", "--classifier=train:folder:"),
+    ("jare_tf.evaluate", "--classifier=incepton", "not one of inception, fashion_mnist, stand_in, train:<dataset>"),
+])
+def test_own_data_is_checked_before_the_tensorflow_import(module, arg, message, no_tensorflow, tmp_path):
+    (tmp_path / "FILE").write_text("not a folder")
+    (tmp_path / "EMPTY" / "sub").mkdir(parents=True)
+    run = tmp_path / "run"
+    if module == "jare_tf.evaluate":     # a workdir with a config.json, so that the check reaches --classifier
+        run.mkdir()
+        (run / "config.json").write_text('{"architecture": "dcgan", "image_size": 32}')
+        args = [f"--workdir={run}", arg.format(tmp=tmp_path)]
+    else:
+        args = ["--setting=C", f"--workdir={run}", arg.format(tmp=tmp_path)]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([no_tensorflow, os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert message in proc.stderr and "tensorflow was imported" not in proc.stderr, proc.stderr[-2000:]
+    assert module == "jare_tf.evaluate" or not run.exists()

@@ -117,11 +117,12 @@ def _real_source(config, fake: bool):
 def _real_source_or_raise(config, fake: bool):
     from jare_tf.data import images
     b, size, seed = config.batch_size, config.image_size, config.seed
+    dataset = images.from_config(config)
     if fake:
-        channels = images.channels(config.dataset)
+        channels = dataset.channels
         return lambda index: images.fake_images(index, b, size, seed, channels)
-    if not images.fits_in_memory(config.dataset, config.image_size):
-        stream = iter(images.stream(config.dataset, size, config.data_dir or None, seed, b))
+    if not images.fits_in_memory(dataset, config.image_size):
+        stream = iter(images.stream(dataset, size, config.data_dir or None, seed, b))
         cache = {}
 
         def streamed(index):
@@ -129,7 +130,7 @@ def _real_source_or_raise(config, fake: bool):
                 cache[len(cache)] = images.to_unit_range(next(stream))
             return cache[index]
         return streamed
-    data = images.load_split(config.dataset, size, config.data_dir or None)
+    data = images.load_split(dataset, size, config.data_dir or None)
     import tensorflow as tf
     data = tf.constant(data)
     return lambda index: images.to_unit_range(images.permuted_batch(data, index, b, seed))

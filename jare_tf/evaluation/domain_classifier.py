@@ -13,10 +13,18 @@ training images, and its accuracy on the 10,000 test images is measured, printed
 weights. The cache (`$JARE_TF_CACHE/classifiers/fashion_mnist`, default ~/.cache/jare_tf/…) holds
 `weights.weights.h5` and `info.json` (test accuracy, sha256 of the weight values, training recipe); a cached
 classifier whose weights no longer match their recorded sha256 is refused. Every score computed with it carries that sha256 and test accuracy.
+
+The same network and recipe train on any labelled dataset (`jare-eval --classifier=train:<dataset>`, issue 27):
+a built-in name or tfds:<name>[/<config>][:<split>] (its "label" feature; trained on that split, train by
+default, and measured on its test split), at the run's resolution and channel count, with as many outputs as
+the labels have classes. Cached in classifiers/<dataset>_<resolution>, and refused below twice chance accuracy
+(2 / classes; Fashion-MNIST keeps its 0.90). `load_path` loads any such cache folder (`--classifier=<folder>`),
+so a classifier trained on a labelled dataset can score runs on an unlabelled folder of the same kind of images.
 """
 
 import json
 import os
+import re
 import time
 from typing import Callable, Optional
 
@@ -41,49 +49,91 @@ SEED = 0
 MIN_TEST_ACCURACY = 0.90
 
 
-def default_dir() -> str:
+#: The dataset and resolution the package's own classifier is for (`--classifier=fashion_mnist`).
+FASHION_MNIST = ("fashion_mnist", 32)
+
+
+def _slug(dataset: str, image_size: int) -> str:
+    if (dataset, image_size) == FASHION_MNIST:
+        return "fashion_mnist"
+    return re.sub(r"[^\w.-]+", "_", dataset) + f"_{image_size}"
+
+
+def default_dir(dataset: str = FASHION_MNIST[0], image_size: int = FASHION_MNIST[1]) -> str:
     return os.path.join(os.environ.get("JARE_TF_CACHE", os.path.expanduser("~/.cache/jare_tf")), "classifiers",
-                        "fashion_mnist")
+                        _slug(dataset, image_size))
 
 
-def build() -> keras.Model:
-    """The network, with outputs {"logits": [N, 10], "pool": [N, 128]}."""
-    x = inputs = keras.Input((32, 32, 1))
+def build(shape=(32, 32, 1), classes: int = CLASSES, name: str = NAME) -> keras.Model:
+    """The network, with outputs {"logits": [N, classes], "pool": [N, 128]}."""
+    x = inputs = keras.Input(tuple(shape))
     for filters in (32, 64):
         x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{filters}")(x)
         x = keras.layers.MaxPooling2D(name=f"pool{filters}")(x)
     x = keras.layers.Dropout(0.3)(keras.layers.Flatten()(x))
     pool = keras.layers.Dense(FEATURES, activation="relu", name="features")(x)
-    logits = keras.layers.Dense(CLASSES, name="logits")(keras.layers.Dropout(0.3)(pool))
-    return keras.Model(inputs, {"logits": logits, "pool": pool}, name=NAME)
+    logits = keras.layers.Dense(classes, name="logits")(keras.layers.Dropout(0.3)(pool))
+    return keras.Model(inputs, {"logits": logits, "pool": pool}, name=name)
 
 
-def recipe(epochs: int = EPOCHS) -> dict:
-    """What makes the cached classifier what it is; a cache made with another recipe is retrained."""
-    return {"name": NAME, "epochs": epochs, "batch_size": BATCH, "learning_rate": LEARNING_RATE,
-            "final_learning_rate": FINAL_LEARNING_RATE, "seed": SEED}
+def recipe(epochs: int = EPOCHS, dataset: str = FASHION_MNIST[0], image_size: int = FASHION_MNIST[1]) -> dict:
+    """What makes the cached classifier what it is; a cache made with another recipe is retrained. Another
+    dataset's recipe also names the dataset and the resolution (Fashion-MNIST's is as it was, so its caches
+    stay valid)."""
+    own = {"name": NAME, "epochs": epochs, "batch_size": BATCH, "learning_rate": LEARNING_RATE,
+           "final_learning_rate": FINAL_LEARNING_RATE, "seed": SEED}
+    if (dataset, image_size) == FASHION_MNIST:
+        return own
+    return dict(own, name=f"{_slug(dataset, image_size)}_cnn", dataset=dataset, image_size=image_size)
 
 
 def _unit(a: np.ndarray) -> np.ndarray:
     return a.astype(np.float32) / 127.5 - 1.0
 
 
+def _labelled(dataset: str, image_size: int, data_dir: Optional[str]):
+    """(x_train, y_train, x_test, y_test, classes) of a labelled dataset, or ValueError naming what is missing."""
+    from jare_tf.data import images, own_data
+    if (dataset, image_size) == FASHION_MNIST:
+        x_train, y_train = images.load_split("fashion_mnist", 32, data_dir, with_labels=True)
+        x_test, y_test = images.load_split("fashion_mnist", 32, data_dir, split="test", with_labels=True)
+        return x_train, y_train, x_test, y_test, CLASSES
+    flag = f"--classifier=train:{dataset}"
+    if own_data.is_own(dataset) and own_data.parse(dataset).kind == "folder":
+        raise ValueError(f"{flag}: a folder has no labels; train the classifier on a labelled TFDS dataset of the "
+                         f"same kind of images (train:tfds:<name>), or score with --classifier=inception.")
+    data = images.resolve(dataset, data_dir) if own_data.is_own(dataset) else images.spec(dataset)
+    x_train, y_train = images.load_split(data, image_size, data_dir, with_labels=True)
+    try:
+        x_test, y_test = images.load_split(data, image_size, data_dir, split="test", with_labels=True)
+    except (ValueError, KeyError) as e:
+        raise ValueError(f"{flag}: its test split cannot be read ({str(e).splitlines()[0][:160]}); the classifier's "
+                         f"accuracy is measured on the dataset's test split.") from None
+    if (y_train < 0).any():
+        raise ValueError(f"{flag}: {dataset} has no label feature; train the classifier on a labelled dataset, or "
+                         f"score with --classifier=inception.")
+    return x_train, y_train, x_test, y_test, int(max(y_train.max(), y_test.max())) + 1
+
+
 def train(data_dir: Optional[str], cache_dir: str, log: Callable[[str], None] = print,
           epochs: int = EPOCHS, max_train: Optional[int] = None,
-          min_accuracy: float = MIN_TEST_ACCURACY) -> dict:
+          min_accuracy: Optional[float] = None, dataset: str = FASHION_MNIST[0],
+          image_size: int = FASHION_MNIST[1]) -> dict:
     """Train the classifier on the training split (its first `max_train` images: tests), measure it on the test
-    split and cache it; returns info (which records the number of training images)."""
-    from jare_tf.data import images
-    x_train, y_train = images.load_split("fashion_mnist", 32, data_dir, with_labels=True)
+    split and cache it; returns info (which records the number of training images). `min_accuracy` defaults to
+    MIN_TEST_ACCURACY for Fashion-MNIST and to twice chance (2 / classes) for another dataset."""
+    x_train, y_train, x_test, y_test, classes = _labelled(dataset, image_size, data_dir)
     x_train, y_train = x_train[:max_train], y_train[:max_train]
-    x_test, y_test = images.load_split("fashion_mnist", 32, data_dir, split="test", with_labels=True)
+    fashion = (dataset, image_size) == FASHION_MNIST
+    if min_accuracy is None:
+        min_accuracy = MIN_TEST_ACCURACY if fashion else 2.0 / classes
+    what = "the Fashion-MNIST classifier" if fashion else f"a classifier of {dataset} at {image_size}×{image_size}"
     keras.utils.set_random_seed(SEED)
-    model = build()
+    model = build(x_train.shape[1:], classes, recipe(epochs, dataset, image_size)["name"])
     classify = keras.Model(model.input, model.output["logits"])
     classify.compile(keras.optimizers.Adam(LEARNING_RATE),
                      keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    log(f"Training the Fashion-MNIST classifier ({epochs} epochs on {len(x_train)} images; once, then cached in "
-        f"{cache_dir}) ...")
+    log(f"Training {what} ({epochs} epochs on {len(x_train)} images; once, then cached in {cache_dir}) ...")
     start = time.perf_counter()
     x_train = _unit(x_train)
     for epoch in range(epochs):
@@ -96,16 +146,18 @@ def train(data_dir: Optional[str], cache_dir: str, log: Callable[[str], None] = 
         log(f"  epoch {epoch + 1}/{epochs}: training loss {history.history['loss'][0]:.4f}, accuracy "
             f"{history.history['accuracy'][0]:.4f} ({time.perf_counter() - start:.0f} s)")
     _, accuracy = classify.evaluate(_unit(x_test), y_test, batch_size=1000, verbose=0)
-    log(f"Fashion-MNIST classifier: test accuracy {accuracy:.4f} on {len(x_test)} test images.")
+    log(f"{what[0].upper() + what[1:]}: test accuracy {accuracy:.4f} on {len(x_test)} test images.")
     if accuracy < min_accuracy:
-        raise ClassifierUnavailable(f"The Fashion-MNIST classifier reached only {accuracy:.4f} test accuracy (< "
-                                    f"{min_accuracy}); it is not cached.")
+        raise ClassifierUnavailable(f"{what[0].upper() + what[1:]} reached only {accuracy:.4f} test accuracy (< "
+                                    f"{min_accuracy:.3f}); it is not cached.")
     os.makedirs(cache_dir, exist_ok=True)
     weights = os.path.join(cache_dir, "weights.weights.h5")
     tmp = os.path.join(cache_dir, "weights.tmp.weights.h5")
     model.save_weights(tmp)
     os.replace(tmp, weights)
-    info = {**recipe(epochs), "sha256": weights_sha256(model), "test_accuracy": float(accuracy),
+    shape = {} if fashion else {"channels": int(x_train.shape[-1]), "classes": classes}
+    info = {**recipe(epochs, dataset, image_size), **shape, "sha256": weights_sha256(model),
+            "test_accuracy": float(accuracy),
             "n_test": int(len(x_test)), "n_train": int(len(x_train)), "train_seconds": time.perf_counter() - start,
             "tensorflow": tf.__version__}
     write_json(os.path.join(cache_dir, "info.json"), info)
@@ -113,33 +165,52 @@ def train(data_dir: Optional[str], cache_dir: str, log: Callable[[str], None] = 
 
 
 def load(data_dir: Optional[str] = None, cache_dir: Optional[str] = None,
-         log: Callable[[str], None] = print) -> Classifier:
-    """The cached classifier, trained first when there is none."""
-    cache_dir = cache_dir or default_dir()
+         log: Callable[[str], None] = print, dataset: str = FASHION_MNIST[0],
+         image_size: int = FASHION_MNIST[1]) -> Classifier:
+    """The cached classifier of `dataset` at `image_size` (Fashion-MNIST at 32 by default), trained first when
+    there is none."""
+    cache_dir = cache_dir or default_dir(dataset, image_size)
     info_path = os.path.join(cache_dir, "info.json")
     weights = os.path.join(cache_dir, "weights.weights.h5")
-    info = None
+    info, wanted = None, recipe(EPOCHS, dataset, image_size)
     if os.path.exists(info_path) and os.path.exists(weights):
         with open(info_path, encoding="utf-8") as f:
             info = json.load(f)
-        if {k: info.get(k) for k in recipe()} != recipe():
-            log(f"The cached Fashion-MNIST classifier in {cache_dir} was trained with another recipe; retraining.")
+        if {k: info.get(k) for k in wanted} != wanted:
+            log(f"The cached classifier in {cache_dir} was trained with another recipe; retraining.")
             info = None
     if info is None:
-        info = train(data_dir, cache_dir, log)
-    model = build()
+        train(data_dir, cache_dir, log, dataset=dataset, image_size=image_size)
+    return load_path(cache_dir)
+
+
+def load_path(cache_dir: str) -> Classifier:
+    """A classifier cache folder (weights.weights.h5 and info.json, as `train` writes it: `--classifier=<folder>`),
+    refused when a file is missing or the weights do not match their recorded sha256."""
+    info_path = os.path.join(cache_dir, "info.json")
+    weights = os.path.join(cache_dir, "weights.weights.h5")
+    if not (os.path.isfile(info_path) and os.path.isfile(weights)):
+        raise ValueError(f"--classifier={cache_dir} is not a classifier folder (it needs info.json and "
+                         f"weights.weights.h5, as jare-eval --classifier=train:<dataset> caches them).")
+    with open(info_path, encoding="utf-8") as f:
+        info = json.load(f)
+    size, channels, classes = info.get("image_size", 32), info.get("channels", 1), info.get("classes", CLASSES)
+    name = info.get("name", NAME)
+    model = build((size, size, channels), classes, name)
     model.load_weights(weights)
     sha = weights_sha256(model)
     if sha != info["sha256"]:
-        raise ValueError(f"The cached Fashion-MNIST classifier in {cache_dir} does not match its info.json (weights "
-                         f"sha256 {sha[:12]}…, recorded {info['sha256'][:12]}…); delete the folder to retrain it.")
+        raise ValueError(f"The cached classifier in {cache_dir} does not match its info.json (weights sha256 "
+                         f"{sha[:12]}…, recorded {info['sha256'][:12]}…); delete the folder to retrain it.")
 
     @tf.function(reduce_retracing=True)
     def fn(x):
-        if x.shape[-1] != 1 or x.shape[1] != 32:
-            raise ValueError(f"The Fashion-MNIST classifier takes 32×32×1 images, got {x.shape[1:]}.")
+        if x.shape[-1] != channels or x.shape[1] != size:
+            raise ValueError(f"The classifier in {cache_dir} takes {size}×{size}×{channels} images, got "
+                             f"{x.shape[1:]}; train one for this run's data with --classifier=train:<dataset>.")
         return model(x, training=False)
 
-    return Classifier(NAME, sha, fn, resize=None,
+    return Classifier(name, sha, fn, resize=None,
                       provenance={"classifier_test_accuracy": info["test_accuracy"],
-                                  "classifier_n_test": info["n_test"]})
+                                  "classifier_n_test": info["n_test"],
+                                  **({"classifier_dataset": info["dataset"]} if "dataset" in info else {})})

@@ -66,8 +66,11 @@ class Evaluator:
         self.workdir, self.classifier, self.protocol, self.seed = workdir, classifier, protocol, seed
         self.data_dir = data_dir if data_dir is not None else (self.config.get("data_dir") or None)
         self.stats_dir = stats_dir
+        # The run's data as it trained on it (your own data resolved again: its file list, its TFDS split).
+        self.data = images.from_config(dict(self.config, dataset=self.config.get("dataset", "cifar10"),
+                                            data_dir=self.data_dir or ""))
         self.generator = architectures.build(self.config["architecture"], self.config["z_dim"],
-                                             channels=images.channels(self.config.get("dataset", "cifar10")))[0]
+                                             channels=self.data.channels)[0]
         self.checkpoint = tf.train.Checkpoint(generator=self.generator)
         self.eval_dir = os.path.join(workdir, "eval")
         self.writer = tf.summary.create_file_writer(self.eval_dir)
@@ -108,16 +111,20 @@ class Evaluator:
         size = self.config["image_size"]
         if self.config.get("fake_data"):
             n = self.protocol.n_real or 2048
-            channels = images.channels(self.config.get("dataset", "cifar10"))
+            channels = self.data.channels
             return "fake_images", n, lambda: (images.fake_images(i, min(SAMPLE_BATCH, n - i * SAMPLE_BATCH), size,
                                                                   self.config["seed"], channels)
                                               for i in range(-(-n // SAMPLE_BATCH)))
         name = self.config["dataset"]
-        total = images.spec(name).num_examples
+        total = self.data.num_examples
         n = min(self.protocol.n_real or total, total)
+        if not images.fits_in_memory(self.data, size):      # the first n of a seeded stream (your own data)
+            return name, n, lambda: (images.to_unit_range(b[: n - i * SAMPLE_BATCH]) for i, b in enumerate(
+                images.stream(self.data, size, self.data_dir, self.seed, SAMPLE_BATCH)
+                .take(-(-n // SAMPLE_BATCH)).as_numpy_iterator()))
 
         def batches():   # the split is loaded only when its statistics are not cached yet
-            split = images.load_split(name, size, self.data_dir)
+            split = images.load_split(self.data, size, self.data_dir)
             order = np.random.default_rng(self.seed).permutation(len(split))[:n]
             return (images.to_unit_range(split[order[i:i + SAMPLE_BATCH]]) for i in range(0, len(order),
                                                                                           SAMPLE_BATCH))
@@ -130,7 +137,10 @@ class Evaluator:
         fake = image_metrics.activations(self.classifier, self.fake_batches(p.n_fake))
         dataset, n_real, real_batches = self.real_source()
         resize = self.classifier.resize or "none"
-        key = image_metrics.statistics_key(dataset, self.config["image_size"], self.classifier, n_real, self.seed)
+        own = self.data.kind != "builtin" and not self.config.get("fake_data")
+        split = self.data.split if own else "train"
+        key = image_metrics.statistics_key(dataset, self.config["image_size"], self.classifier, n_real, self.seed,
+                                           split, dict(self.data.identity) if own else None)
         real = image_metrics.real_statistics(
             key, lambda: image_metrics.activations(self.classifier, real_batches())["pool"], self.stats_dir)
         fid_pool = fake["pool"][: p.fid_fake or p.n_fake]
@@ -147,7 +157,7 @@ class Evaluator:
                   "provenance": {"classifier": self.classifier.name, "network_sha256": self.classifier.sha256,
                                  **self.classifier.provenance, "resize": resize, "n_real": n_real, "n_fake_is": p.n_fake,
                                  "n_fake_fid": len(fid_pool), "is_splits": p.splits, "is_uint8": p.is_uint8,
-                                 "reference_split": f"{dataset}/train", "seed": self.seed,
+                                 "reference_split": f"{dataset}/{split}", "seed": self.seed,
                                  "precision_recall_k": manifold_metrics.PR_K,
                                  "density_coverage_k": manifold_metrics.DC_K, "manifold_n_real": n_manifold,
                                  "manifold_n_fake": n_manifold}}

@@ -9,13 +9,15 @@
   activations.
 
 Real statistics are computed once per (dataset, split, resolution, network weights, resize mode, number of real
-images) and cached as .npz under `stats_dir` (default `$JARE_TF_CACHE` or ~/.cache/jare_tf/fid_stats); the
-file records its key and is recomputed when any part of it changes.
+images; for your own data also its identity: a TFDS dataset's version and image feature, a folder's file-list
+hash) and cached as .npz under `stats_dir` (default `$JARE_TF_CACHE` or ~/.cache/jare_tf/fid_stats); the file
+records its key and is recomputed when any part of it changes.
 """
 
 import hashlib
 import json
 import os
+import re
 from typing import Callable, Dict, Iterable, Optional
 
 import numpy as np
@@ -68,10 +70,12 @@ def kid(real_pool: np.ndarray, fake_pool: np.ndarray) -> Dict[str, float]:
 
 
 def statistics_key(dataset: str, resolution: int, classifier: Classifier, n_real: int, seed: int,
-                   split: str = "train") -> Dict[str, object]:
-    """What identifies cached real statistics: the data, the network (weights and input resize) and the subset."""
-    return {"dataset": dataset, "split": split, "resolution": resolution, "network_sha256": classifier.sha256,
-            "resize": classifier.resize or "none", "n_real": n_real, "seed": seed}
+                   split: str = "train", identity: Optional[Dict[str, str]] = None) -> Dict[str, object]:
+    """What identifies cached real statistics: the data (with `identity` for your own data, ImageDataset.identity),
+    the network (weights and input resize) and the subset."""
+    key = {"dataset": dataset, "split": split, "resolution": resolution, "network_sha256": classifier.sha256,
+           "resize": classifier.resize or "none", "n_real": n_real, "seed": seed}
+    return dict(key, source=identity) if identity is not None else key
 
 
 def real_statistics(key: Dict[str, object], compute: Callable[[], np.ndarray],
@@ -80,6 +84,7 @@ def real_statistics(key: Dict[str, object], compute: Callable[[], np.ndarray],
     stats_dir = stats_dir or default_stats_dir()
     text = json.dumps(key, sort_keys=True)
     name = f"{key['dataset']}_{key['split']}_{key['resolution']}_{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+    name = re.sub(r"[^\w.-]+", "_", name)             # folder:/a/b and train[:10%] as one file name
     path = os.path.join(stats_dir, name + ".npz")
     if os.path.exists(path):
         with np.load(path) as cached:

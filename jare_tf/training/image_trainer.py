@@ -222,7 +222,8 @@ class ImageRun:
         if config.batch_size % replicas:
             raise ValueError(f"--batch_size={config.batch_size} is the global batch and must divide evenly over the "
                              f"{replicas} replicas; use a multiple of {replicas}.")
-        images.spec(config.dataset)                       # an unknown --config.dataset fails before anything else
+        # An unknown --config.dataset, or your own data that cannot be read, fails before anything else.
+        self.data = images.from_config(config)
         if config.get("spectrum_every", 0) and replicas > 1:
             raise ValueError(f"--config.spectrum_every={config.spectrum_every} analyses the applied update on one "
                              f"device; it is not available under {replicas} replicas (set it to 0, or analyse a "
@@ -231,7 +232,7 @@ class ImageRun:
         self.method = settings.make_method(config, method_name)
         with self.strategy.scope():
             keras.utils.set_random_seed(config.seed)      # the initial weights are a function of the seed
-            self.game = settings.image_game(config, self.method)
+            self.game = settings.image_game(config, self.method, channels=self.data.channels)
             if getattr(self.method, "hvp", None) == "forward":
                 gradient_norms.check_forward_mode(self.game, replicas)
             lazy.check_replicas(self.method, self.game, replicas)
@@ -239,11 +240,13 @@ class ImageRun:
             self.model = GANModel(self.game, self.method, opts)
             self.model.compile(optimizer=None, steps_per_execution=config.steps_per_execution)
         self.minibatches = self.model.updater.batches_per_step()
-        self.streamed = not config.fake_data and not images.fits_in_memory(config.dataset, config.image_size)
+        self.streamed = not config.fake_data and not images.fits_in_memory(self.data, config.image_size)
         self.real = None if config.fake_data or self.streamed else tf.constant(
-            images.load_split(config.dataset, config.image_size, config.data_dir or None))
-        if self.streamed:   # fail early when it is not prepared
-            images.stream(config.dataset, config.image_size, config.data_dir or None, config.seed, 1)
+            images.load_split(self.data, config.image_size, config.data_dir or None))
+        if self.streamed:   # fail early when it is not prepared, or a folder's image does not decode
+            images.stream(self.data, config.image_size, config.data_dir or None, config.seed, 1)
+            if self.data.kind == "folder":
+                images.check_folder(self.data, config.image_size)
         self.fixed_z = tf.random.stateless_normal([GRID * GRID, config.z_dim], [config.seed, 0x6B1D])
 
     def samples(self) -> tf.Tensor:
@@ -262,8 +265,7 @@ class ImageRun:
                 if streamed is not None:
                     real = images.to_unit_range(streamed[k])
                 elif self.real is None:
-                    real = images.fake_images(index, c.batch_size, c.image_size, c.seed,
-                                              images.channels(c.dataset))
+                    real = images.fake_images(index, c.batch_size, c.image_size, c.seed, self.data.channels)
                 else:
                     real = images.to_unit_range(images.permuted_batch(self.real, index, c.batch_size, c.seed))
                 batch = {"real": real, "z": images.latents(step, k, c.batch_size, c.z_dim, c.seed)}
@@ -272,7 +274,7 @@ class ImageRun:
 
         steps = tf.data.Dataset.range(start, stop)
         if self.streamed:
-            real = images.stream(c.dataset, c.image_size, c.data_dir or None, c.seed, c.batch_size,
+            real = images.stream(self.data, c.image_size, c.data_dir or None, c.seed, c.batch_size,
                                  start * k_per_step).batch(k_per_step)
             return tf.data.Dataset.zip((steps, real)).map(make, num_parallel_calls=tf.data.AUTOTUNE)
         return steps.map(make, num_parallel_calls=tf.data.AUTOTUNE)
