@@ -43,6 +43,7 @@ def base(setting: str, architecture: str) -> ml_collections.ConfigDict:
     c.data_dir = ""                # "" = TFDS' default (~/tensorflow_datasets); local or gs://
     c.fake_data = False            # deterministic random images instead of the dataset (smoke runs, benchmarks)
     c.steps_per_execution = 10
+    c.jit_compile = "auto"         # XLA for each step: auto (Keras' rule: on with a GPU or TPU), true or false
     c.log_every = 100
     c.sample_every = 5000          # the reference writes an 8×8 sample grid every 5000 steps
     c.checkpoint_every = 5000

@@ -48,6 +48,8 @@ IMAGE_ONLY_METHODS = ("sngan",)
 #: What the logged spectra analyse (--config.spectrum_operator): analysis/optimizer_step.OPERATORS, which imports
 #: TensorFlow (tests/analysis/test_optimizer_step.py keeps the two equal).
 SPECTRUM_OPERATORS = ("field", "optimizer")
+#: --config.jit_compile of the image settings: Keras' "auto" (XLA on with a GPU or TPU), or on or off.
+JIT_COMPILE = {"auto": "auto", "true": True, "false": False}
 
 
 def _number(flag: str, v: object, positive: bool, non_negative: bool) -> bool:
@@ -179,6 +181,10 @@ def check_names(config_dict: Dict, method: str, toy: bool) -> None:
         raise ValueError(f"Unknown --config.spectrum_operator={operator!r}"
                          f"{did_you_mean(str(operator), SPECTRUM_OPERATORS)}; the logged spectra are of the "
                          f"method's field or of the linearised optimizer step: {', '.join(SPECTRUM_OPERATORS)}.")
+    jit = config_dict.get("jit_compile", "auto")
+    if jit not in JIT_COMPILE:
+        raise ValueError(f"Unknown --config.jit_compile={jit!r}{did_you_mean(str(jit), JIT_COMPILE)}; choose auto "
+                         f"(XLA with a GPU or TPU, Keras' rule), true or false.")
     accepted = METHOD_OPTIONS.get(method)
     given = config_dict.get("method", {}).get("options", {}).get(method) or {}
     for key in sorted(given) if accepted is not None else ():

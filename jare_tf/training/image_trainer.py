@@ -29,7 +29,7 @@ from typing import Callable, Dict, Optional
 import keras
 import tensorflow as tf
 
-from jare_tf import settings
+from jare_tf import config_checks, settings
 from jare_tf.data import images
 from jare_tf.data.synthetic import step_seed
 from jare_tf.methods import gradient_norms, lazy
@@ -238,7 +238,8 @@ class ImageRun:
             lazy.check_replicas(self.method, self.game, replicas)
             opts = optimizers.for_players(config.optimizer.g, config.optimizer.d, self.method.optimizer_overrides())
             self.model = GANModel(self.game, self.method, opts)
-            self.model.compile(optimizer=None, steps_per_execution=config.steps_per_execution)
+            self.model.compile(optimizer=None, steps_per_execution=config.steps_per_execution,
+                               jit_compile=config_checks.JIT_COMPILE[config.get("jit_compile", "auto")])
         self.minibatches = self.model.updater.batches_per_step()
         self.streamed = not config.fake_data and not images.fits_in_memory(self.data, config.image_size)
         self.real = None if config.fake_data or self.streamed else tf.constant(

@@ -111,7 +111,8 @@ def make_workdir(workdir: str) -> None:
 
 #: Values that may change between invocations on the same workdir without changing the experiment.
 MAY_CHANGE = {"num_steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
-              "steps_per_execution", "data_dir", "spectrum_every", "spectrum_k", "spectrum_operator", "image_every"}
+              "steps_per_execution", "data_dir", "spectrum_every", "spectrum_k", "spectrum_operator", "image_every",
+              "jit_compile"}
 
 
 class ConfigConflict(ValueError):

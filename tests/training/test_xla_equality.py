@@ -87,3 +87,19 @@ def test_the_check_fails_on_a_different_step():
     _, _, three, _ = train(settings.load("C"), "gan", jit=False, steps=3)
     assert any(float(np.max(np.abs(a - b))) > TOLERANCE * float(np.max(np.abs(a - a0)))
                for a0, a, b in zip(start, two, three))
+
+
+@pytest.mark.parametrize("value,expected", [("true", True), ("false", False)])
+def test_config_jit_compile_chooses_xla_for_the_image_trainer(value, expected):
+    from jare_tf.training.image_trainer import ImageRun
+    config = settings.load("C")
+    config.fake_data, config.batch_size, config.jit_compile = True, 2, value
+    assert ImageRun(config, "gan").model.jit_compile is expected
+
+
+def test_an_unknown_jit_compile_is_refused_with_the_choices():
+    from jare_tf import config_checks
+    config = settings.load("C").to_dict()
+    config_checks.check_names(config, "gan", toy=False)
+    with pytest.raises(ValueError, match=r"--config.jit_compile='yes'.*auto.*true or false"):
+        config_checks.check_names(dict(config, jit_compile="yes"), "gan", toy=False)
