@@ -27,8 +27,9 @@ def fingerprint(seed=0, shift=0.0, scale=1.0):
     rng = np.random.default_rng(seed)
     start = rng.normal(size=(4, 3)).astype(np.float32)
     final = start + 1e-3 * rng.normal(size=(4, 3)).astype(np.float32)
-    return {f"{CASE}|0|kernel": start, f"{CASE}|final|kernel": (start + scale * (final - start) + shift),
-            f"{CASE}|0|iterations": np.int64(0), f"{CASE}|final|iterations": np.int64(4),
+    return {f"{CASE}|0|generator/kernel": start,
+            f"{CASE}|final|generator/kernel": start + scale * (final - start) + shift,
+            f"{CASE}|0|g_optimizer/iterations": np.int64(0), f"{CASE}|final|g_optimizer/iterations": np.int64(4),
             f"{CASE}|final|run_config": np.array(json.dumps({"workdir": f"/tmp/run{seed}"}).encode())}
 
 
@@ -36,18 +37,22 @@ def test_compare_passes_identical_and_rounding_and_fails_a_changed_step():
     reference = fingerprint()
     same = code_equivalence.compare(reference, fingerprint(), [CASE])[CASE]
     assert same["passed"] and same["identical"] and same["worst"] == 0.0
-    # The stored config's text names the run's temporary workdir: not compared.
+    # The trainer's bookkeeping (the stored config, whose text names the temporary workdir; its metrics) is not
+    # part of the trajectory: not compared, also when one version of the trainer stores it and another does not.
+    booked = dict(reference, **{f"{CASE}|final|metrics/seconds": np.float32(3.0)})
+    assert code_equivalence.compare(reference, booked, [CASE])[CASE]["identical"]
     elsewhere = dict(reference)
     elsewhere[f"{CASE}|final|run_config"] = np.array(b'{"workdir": "/tmp/elsewhere"}')
     assert code_equivalence.compare(reference, elsewhere, [CASE])[CASE]["passed"]
     # A float32 rounding of the final weights (a reordered sum) is far inside 1e-3 of the displacement.
     rounded = dict(reference)
-    rounded[f"{CASE}|final|kernel"] = np.nextafter(reference[f"{CASE}|final|kernel"], np.float32(np.inf))
+    key = f"{CASE}|final|generator/kernel"
+    rounded[key] = np.nextafter(reference[key], np.float32(np.inf))
     result = code_equivalence.compare(reference, rounded, [CASE])[CASE]
     assert result["passed"] and not result["identical"] and 0 < result["worst"] < 1
     # A step 1 % larger (another learning rate) moves every weight by 1 % of its displacement: 10× the allowance.
     result = code_equivalence.compare(reference, fingerprint(scale=1.01), [CASE])[CASE]
-    assert not result["passed"] and result["variable"] == "final|kernel" and 5 < result["worst"] < 20
+    assert not result["passed"] and result["variable"] == "final|generator/kernel" and 5 < result["worst"] < 20
 
 
 def test_a_difference_within_the_codes_own_spread_passes_and_one_beyond_it_fails():
@@ -67,13 +72,13 @@ def test_a_difference_within_the_codes_own_spread_passes_and_one_beyond_it_fails
 def test_compare_fails_another_initialisation_a_missing_variable_and_an_integer():
     reference = fingerprint()
     moved_start = dict(reference)
-    moved_start[f"{CASE}|0|kernel"] = reference[f"{CASE}|0|kernel"] * np.float32(1 + 1e-4)
+    moved_start[f"{CASE}|0|generator/kernel"] = reference[f"{CASE}|0|generator/kernel"] * np.float32(1 + 1e-4)
     result = code_equivalence.compare(reference, moved_start, [CASE])[CASE]
-    assert not result["passed"] and result["variable"] == "0|kernel"          # no displacement to hide in
-    missing = {k: v for k, v in reference.items() if not k.endswith("final|kernel")}
+    assert not result["passed"] and result["variable"] == "0|generator/kernel"          # no displacement to hide in
+    missing = {k: v for k, v in reference.items() if not k.endswith("final|generator/kernel")}
     assert "in one only" in code_equivalence.compare(reference, missing, [CASE])[CASE]["problem"]
     counted = dict(reference)
-    counted[f"{CASE}|final|iterations"] = np.int64(5)
+    counted[f"{CASE}|final|g_optimizer/iterations"] = np.int64(5)
     assert code_equivalence.compare(reference, counted, [CASE])[CASE]["problem"] == "an integer variable differs"
     assert not code_equivalence.compare(reference, reference, ["D:jare"])["D:jare"]["passed"]    # not fingerprinted
 

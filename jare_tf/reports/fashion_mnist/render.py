@@ -85,11 +85,12 @@ class Renderer(Figures):
         return max(sorted(counts), key=lambda c: counts[c]) if counts else None
 
     def equivalence_text(self) -> str:
-        """The equivalence records that join the rows' codes, one clause each."""
+        """The equivalence records that join a row's code to another (a later code the rows count as, or another
+        row's), one clause each."""
         shown = {r["training_code_sha256"] for r in self.runs}
         parts = []
         for e in sorted(self.loaded.equivalences, key=lambda e: (e["stored_at"], e["training_code_sha256"])):
-            if e["training_code_sha256"] in shown and e["equivalent_to"] in shown:
+            if e["training_code_sha256"] in shown or e["equivalent_to"] in shown:
                 identical = sum(1 for c in e["cases"].values() if c["identical"])
                 spread = [case for case, c in sorted(e["cases"].items()) if c["spread"] > 0]
                 parts.append(f"`{e['training_code_sha256'][:12]}` trains the trajectories of `{e['equivalent_to'][:12]}`"
