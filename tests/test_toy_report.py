@@ -74,6 +74,7 @@ def test_every_section_writes_its_tables_and_figures(tmp_path, monkeypatch):
     monkeypatch.setattr(isotropic, "ISO_METHODS", ("gan", "jare"))
     monkeypatch.setattr(dirac, "DIRAC_RUNS", [r for r in dirac.DIRAC_RUNS if r[1] in ("gan", "jare")])
     monkeypatch.setattr(numerics, "NUMERICS_K", 4)
+    monkeypatch.setattr(numerics, "NUMERICS_FACTORS", numerics.NUMERICS_FACTORS[:1])
     path = toy.write(str(tmp_path / "report"), str(tmp_path / "runs"), list(toy.SECTIONS), log=lambda s: None)
     text = open(path).read()
     for heading in ("Fig. 1", "Fig. 5", "Fig. 6", "Fig. 2", "Fig. 7", "Fig. 8", "Dirac-GAN", "Nagarajan & Kolter",
@@ -100,6 +101,34 @@ def test_every_section_writes_its_tables_and_figures(tmp_path, monkeypatch):
     tail = text.index("## Isotropic Gaussian, Fig. 5")       # everything after fig1 is kept as it was
     assert again[again.index("## Isotropic Gaussian, Fig. 5"):] == text[tail:]
     assert again.splitlines()[2] == text.splitlines()[2]       # the header still lists every section
+
+
+def test_numerics_section_holds_the_factor_table_and_its_reading(tmp_path, monkeypatch):
+    """The numerics section on shortened runs: the eigenvalue table, then one factor row per entry of
+    NUMERICS_FACTORS (here γ = 1, both single-term methods and one seed) and the paragraph that reads them."""
+    real_load = settings.load
+
+    def short(setting):
+        c = real_load(setting)
+        c.num_steps, c.spectrum_every, c.log_every = 20, 0, 5
+        c.model.widths, c.data.eval_samples = (8,), 100
+        return c
+
+    monkeypatch.setattr(settings, "load", short)
+    monkeypatch.setattr(numerics, "NUMERICS_K", 4)
+    keep = [f for f in numerics.NUMERICS_FACTORS if f[0] in ("γ = 1", "seed 1") or f[1] != "jare"]
+    monkeypatch.setattr(numerics, "NUMERICS_FACTORS", tuple(keep))
+    path = toy.write(str(tmp_path / "report"), str(tmp_path / "runs"), ["numerics"], log=lambda s: None)
+    text = open(path).read()
+    section = text[text.index("### Why JARE ends at 0/8 here"):]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| change")]
+    assert len(rows) == 1 + len(keep)                      # the section's own JARE run, then each factor
+    assert rows[0].startswith("| none (the JARE run above) | jare |")
+    assert any(r.startswith("| generator term only") and r.endswith("|") and "| gen_only |" in r for r in rows)
+    disc = next(r for r in rows if "| disc_only |" in r)
+    assert disc.rstrip(" |").endswith("–")                  # disc_only applies no generator term: no ratio
+    assert "**Why JARE ends at 0/8.**" in section and "over seeds 0, 1 JARE at γ = 10 ends at" in section
+    assert "| conopt |" in text[:text.index("### Why JARE")]   # the section's existing table is still there
 
 
 SHORT_REPORT = """
